@@ -1,0 +1,72 @@
+import { CliError, ExitCode, InterruptedError, SilentExit } from './errors.js';
+import type { Deps, GlobalOptions, Io } from './deps.js';
+import { buildProgram } from './program.js';
+import { colorEnabled, styleFor } from './output.js';
+import { createDeps } from './real-deps.js';
+
+export interface MainContext {
+  argv: string[];
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Tests replace parts of the real dependencies. */
+  overrides?: Partial<Omit<Deps, 'io' | 'env' | 'cwd' | 'options'>>;
+}
+
+/**
+ * Runs one CLI invocation and returns its exit code. This is the one place that turns errors
+ * into exit codes and messages; nothing below it exits the process.
+ */
+export async function main(context: MainContext): Promise<number> {
+  let options: GlobalOptions = { json: false, input: true, color: true, verbose: false };
+  const makeDeps = (parsed: GlobalOptions): Deps => {
+    options = parsed;
+    const io: Io = { ...context.io, color: colorEnabled(context.env, parsed.color, context.io.stderr.isTTY) };
+    return { ...createDeps(io, context.env, context.cwd, parsed), ...context.overrides, io, env: context.env, cwd: context.cwd, options: parsed };
+  };
+
+  const program = buildProgram(context.io, makeDeps);
+  try {
+    await program.parseAsync(context.argv, { from: 'user' });
+    return ExitCode.ok;
+  } catch (error) {
+    return report(error, context, options);
+  }
+}
+
+function report(error: unknown, context: MainContext, options: GlobalOptions): number {
+  const io = { ...context.io, color: colorEnabled(context.env, options.color, context.io.stderr.isTTY) };
+  const style = styleFor(io);
+
+  if (isCommanderExit(error)) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  if (error instanceof SilentExit) return error.exitCode;
+  if (isPromptCancel(error)) error = new InterruptedError();
+
+  if (error instanceof CliError) {
+    if (error instanceof InterruptedError) {
+      io.stderr.write('\n');
+      return error.exitCode;
+    }
+    io.stderr.write(`${style.error('error:')} ${error.message}\n`);
+    if (error.hint) io.stderr.write(`${style.dim(`hint: ${error.hint}`)}\n`);
+    if (options.verbose && error.cause instanceof Error) io.stderr.write(`${style.dim(`cause: ${error.cause.stack ?? error.cause.message}`)}\n`);
+    if (options.json) io.stdout.write(`${JSON.stringify({ error: { message: error.message, hint: error.hint ?? null, exitCode: error.exitCode } })}\n`);
+    return error.exitCode;
+  }
+
+  // Anything else is a bug: show what happened, and the stack only when asked.
+  const bug = error instanceof Error ? error : new Error(String(error));
+  io.stderr.write(`${style.error('error:')} unexpected failure: ${bug.message}\n`);
+  io.stderr.write(options.verbose ? `${bug.stack ?? ''}\n` : `${style.dim('hint: run again with --verbose to see where it happened')}\n`);
+  if (options.json) io.stdout.write(`${JSON.stringify({ error: { message: `unexpected failure: ${bug.message}`, hint: null, exitCode: ExitCode.failure } })}\n`);
+  return ExitCode.failure;
+}
+
+function isCommanderExit(error: unknown): error is { exitCode: number; code: string } {
+  return typeof error === 'object' && error !== null && 'code' in error && String((error as { code: unknown }).code).startsWith('commander.');
+}
+
+/** @inquirer/prompts rejects with ExitPromptError on Ctrl-C and AbortPromptError on abort. */
+function isPromptCancel(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
+}

@@ -1,0 +1,62 @@
+import type { Io } from './deps.js';
+
+export interface Style {
+  error(text: string): string;
+  warning(text: string): string;
+  success(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+}
+
+const plain: Style = {
+  error: (text) => text,
+  warning: (text) => text,
+  success: (text) => text,
+  dim: (text) => text,
+  bold: (text) => text,
+};
+
+/** ANSI styles for stderr. Hand-written because four SGR codes do not justify loading chalk at start-up. */
+const ansi: Style = {
+  error: (text) => `\u001b[31m${text}\u001b[39m`,
+  warning: (text) => `\u001b[33m${text}\u001b[39m`,
+  success: (text) => `\u001b[32m${text}\u001b[39m`,
+  dim: (text) => `\u001b[2m${text}\u001b[22m`,
+  bold: (text) => `\u001b[1m${text}\u001b[22m`,
+};
+
+export function styleFor(io: Io): Style {
+  return io.color ? ansi : plain;
+}
+
+/** Whether colour is allowed: not under NO_COLOR (any value) or --no-color, and only on a terminal. */
+export function colorEnabled(env: NodeJS.ProcessEnv, flag: boolean, isTTY: boolean | undefined): boolean {
+  if (!flag) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return isTTY === true;
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLine(io: Io, line = ''): void {
+  io.stdout.write(`${line}\n`);
+}
+
+/** A status line on stderr, where everything that is not the result goes. */
+export function note(io: Io, line: string): void {
+  io.stderr.write(`${line}\n`);
+}
+
+/** Formats rows as left-aligned columns under a header, for terminal tables. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const format = (row: string[]) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [format(header), ...rows.map(format)].join('\n');
+}

@@ -1,0 +1,177 @@
+import { Command, Option } from 'commander';
+
+import type { Deps, GlobalOptions, Io } from './deps.js';
+import { packageVersion } from './version.js';
+
+type MakeDeps = (options: GlobalOptions) => Deps;
+type Action = (args: unknown[], options: Record<string, unknown>, deps: Deps) => Promise<void>;
+
+/** Options every command takes (DESIGN: -f, --json, --no-input, --no-color, --verbose). */
+function addCommonOptions(command: Command): Command {
+  return command
+    .option('-f, --file <path>', 'connector file, or a folder holding connector.yaml, or - for stdin (default: ./connector.yaml, searched upwards)')
+    .option('--json', 'print machine-readable JSON on stdout and nothing else there')
+    .option('--no-input', 'never prompt; a missing value is a usage error that names its flag')
+    .option('--no-color', 'do not style output (also honoured: NO_COLOR)')
+    .option('--verbose', 'trace on stderr, with every secret redacted');
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Declares every command and its flags. The code behind a command is imported only when that
+ * command runs, so `--help` and `--version` load none of it.
+ */
+export function buildProgram(io: Io, makeDeps: MakeDeps): Command {
+  const program = new Command('connector');
+  program
+    .description('Create, validate and authorize custom API connectors (connector.yaml) from the command line.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(text.replace(/^error: /, 'error: ')),
+    });
+  addCommonOptions(program);
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 success, 1 failure, 2 usage error, 3 invalid connector file,\n4 authorization needed or refused, 130 interrupted.\n',
+  );
+
+  const define = (command: Command, load: () => Promise<{ run: Action }>) => {
+    addCommonOptions(command);
+    command.exitOverride();
+    command.action(async (...args: unknown[]) => {
+      const self = args[args.length - 1] as Command;
+      const local = self.opts();
+      const merged = { ...program.opts(), ...dropDefaults(self, local) };
+      const globals: GlobalOptions = {
+        file: merged.file as string | undefined,
+        json: merged.json === true,
+        input: merged.input !== false,
+        color: merged.color !== false,
+        verbose: merged.verbose === true,
+        insecureStorage: merged.insecureStorage === true,
+      };
+      const deps = makeDeps(globals);
+      const module = await load();
+      await module.run(args.slice(0, -2), merged, deps);
+    });
+    return command;
+  };
+
+  define(
+    program
+      .command('init')
+      .argument('[dir]', 'folder to create connector.yaml in', '.')
+      .description('create connector.yaml: prompts for General, Security and Scopes, or flags and templates')
+      .option('--name <name>', 'display name (1 to 50 characters)')
+      .option('--link-name <linkName>', 'link name (default: derived from the name)')
+      .option('--description <text>', 'description (at most 255 characters)')
+      .option('--logo <path>', 'logo file (PNG, JPEG, GIF or SVG, at most 1 MiB), relative to the connector file')
+      .option('--base-url <url>', 'base URL that relative request paths resolve against')
+      .addOption(new Option('--auth <type>', 'auth type').choices(['basic', 'apiKey', 'oauth1', 'oauth2']))
+      .addOption(new Option('--grant-type <grant>', 'OAuth 2.0 grant type').choices(['authorizationCode', 'clientCredentials', 'deviceCode']))
+      .option('--client-id <id>', 'OAuth 2.0 client id')
+      .option('--client-secret-env <NAME>', 'read the client secret from this environment variable (writes env:NAME)')
+      .option('--client-secret-stdin', 'read the client secret from stdin and keep it in the keychain')
+      .option('--no-client-secret', 'a public client without a secret')
+      .option('--authorization-url <url>', 'authorization endpoint (OAuth 1.0a and 2.0)')
+      .option('--token-url <url>', 'OAuth 2.0 token endpoint')
+      .option('--device-authorization-url <url>', 'OAuth 2.0 device authorization endpoint')
+      .option('--refresh-token-url <url>', 'OAuth 2.0 refresh endpoint (default: the token endpoint)')
+      .option('--revoke-token-url <url>', 'token revocation endpoint')
+      .option('--redirect-uri <uri>', 'pinned loopback redirect URI, e.g. http://127.0.0.1:8765/callback')
+      .option('--bearer-name <name>', 'prefix of the Authorization header (default: Bearer)')
+      .option('--expires-in <seconds>', 'token lifetime when a token response has none (default: 3600)')
+      .option('--no-pkce', 'do not use PKCE (only for providers that reject it)')
+      .addOption(new Option('--client-authentication <method>', 'how the client authenticates at the token endpoint').choices(['body', 'basic']))
+      .option('--scope <value[=name]>', 'an OAuth 2.0 scope, with an optional display name; repeatable', collect)
+      .addOption(new Option('--scope-delimiter <delimiter>', 'how scopes are joined').choices(['comma', 'space', 'plus']))
+      .option('--consumer-key <key>', 'OAuth 1.0a consumer key')
+      .option('--consumer-secret-env <NAME>', 'read the OAuth 1.0a consumer secret from this environment variable')
+      .option('--consumer-secret-stdin', 'read the OAuth 1.0a consumer secret from stdin and keep it in the keychain')
+      .option('--request-token-url <url>', 'OAuth 1.0a temporary credentials endpoint')
+      .option('--access-token-url <url>', 'OAuth 1.0a token credentials endpoint')
+      .addOption(new Option('--signature-method <method>', 'OAuth 1.0a signature method').choices(['HMAC-SHA1', 'HMAC-SHA256', 'PLAINTEXT', 'RSA-SHA1']))
+      .addOption(new Option('--location <location>', 'where API keys are sent').choices(['header', 'query', 'form']))
+      .option('--api-key <key[=name]>', 'an API key parameter: its key (header, query or form name) and prompt; repeatable', collect)
+      .option('--set <key=value>', 'set any field by dotted path, e.g. --set auth.tokenParams.audience=api; repeatable', collect)
+      .option('--template <name>', 'start from a template (see --list-templates)')
+      .option('--list-templates', 'list the templates and exit')
+      .option('--force', 'overwrite an existing connector.yaml')
+      .option('--insecure-storage', 'keep secrets in a plain file instead of the OS keychain'),
+    () => import('../commands/init.js'),
+  );
+
+  define(
+    program
+      .command('validate')
+      .argument('[files...]', 'connector files or folders; - reads stdin (default: ./connector.yaml)')
+      .description('report every problem at once, as FILE:LINE:COL: message'),
+    () => import('../commands/validate.js'),
+  );
+
+  define(
+    program.command('ready').description('validate strictly and promote the connector to the Ready stage'),
+    () => import('../commands/stage.js').then((module) => ({ run: module.runReady })),
+  );
+  define(
+    program.command('draft').description('return the connector to the Draft stage'),
+    () => import('../commands/stage.js').then((module) => ({ run: module.runDraft })),
+  );
+
+  define(
+    program.command('get').argument('<key>', 'dotted path, e.g. auth.clientId').description('print one field'),
+    () => import('../commands/field.js').then((module) => ({ run: module.runGet })),
+  );
+  define(
+    program
+      .command('set')
+      .argument('<key>', 'dotted path, e.g. auth.clientId')
+      .argument('[value]', 'new value, read as the type the schema gives the field')
+      .option('--unset', 'remove the field instead')
+      .description('change one field, keeping comments and formatting'),
+    () => import('../commands/field.js').then((module) => ({ run: module.runSet })),
+  );
+
+  const scopes = program.command('scopes').description('the OAuth 2.0 scopes table');
+  define(
+    scopes.command('list').option('--search <text>', 'only scopes whose name or value contains the text').description('list scopes'),
+    () => import('../commands/scopes.js').then((module) => ({ run: module.runList })),
+  );
+  define(
+    scopes.command('add').requiredOption('--value <value>', 'scope value sent to the provider').option('--name <name>', 'display name (default: the value)').description('add a scope'),
+    () => import('../commands/scopes.js').then((module) => ({ run: module.runAdd })),
+  );
+  define(
+    scopes.command('edit').argument('<value>', 'the scope value to change').option('--name <name>', 'new display name').option('--value <value>', 'new value').description('change a scope'),
+    () => import('../commands/scopes.js').then((module) => ({ run: module.runEdit })),
+  );
+  define(
+    scopes.command('remove').argument('<values...>', 'scope values to remove').description('remove scopes'),
+    () => import('../commands/scopes.js').then((module) => ({ run: module.runRemove })),
+  );
+
+  define(
+    program.command('schema').description('print the JSON Schema of connector.yaml'),
+    () => import('../commands/schema.js'),
+  );
+
+  return program;
+}
+
+/** Commander fills in defaults such as `input: true` on every command; only flags the user passed may override the root's. */
+function dropDefaults(command: Command, options: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (command.getOptionValueSource(key) === 'default') continue;
+    result[key] = value;
+  }
+  return result;
+}

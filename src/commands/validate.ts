@@ -1,0 +1,106 @@
+import type { Deps } from '../cli/deps.js';
+import { SilentExit, ExitCode } from '../cli/errors.js';
+import { printJson, styleFor } from '../cli/output.js';
+import { formatDiagnostics, hasErrors, type Diagnostic } from '../definition/diagnostics.js';
+import { loadConnectorFile } from '../definition/file.js';
+import { findConnectorFiles } from '../definition/discover.js';
+import { duplicateLinkNames } from '../definition/link-name.js';
+import { validateSource } from '../definition/validate.js';
+
+export interface FileReport {
+  file: string;
+  linkName: string | undefined;
+  diagnostics: Diagnostic[];
+  sourceText: string | undefined;
+}
+
+/** `connector validate [FILE|DIR|-]...`: every YAML, schema and semantic problem of each file at once. */
+export async function run(args: unknown[], options: Record<string, unknown>, deps: Deps): Promise<void> {
+  const given = (args[0] as string[] | undefined) ?? [];
+  const targets = given.length > 0 ? await expandTargets(given, deps.cwd) : [options.file as string | undefined];
+
+  const reports: FileReport[] = [];
+  for (const target of targets) reports.push(await validateOne(target, targets.length === 1, deps));
+  for (const duplicate of duplicateLinkNames(reports)) {
+    const report = reports[duplicate.index]!;
+    report.diagnostics.push(duplicate.diagnostic);
+  }
+
+  const invalid = reports.filter((report) => hasErrors(report.diagnostics)).length;
+  if (deps.options.json) {
+    const rows = reports.flatMap((report) =>
+      report.diagnostics.map((diagnostic) => ({
+        ...(reports.length > 1 ? { file: report.file } : {}),
+        line: diagnostic.line,
+        column: diagnostic.column,
+        path: diagnostic.path,
+        message: diagnostic.message,
+        severity: diagnostic.severity,
+      })),
+    );
+    printJson(deps.io, rows);
+  } else {
+    printText(reports, invalid, deps);
+  }
+  if (invalid > 0) throw new SilentExit(ExitCode.invalidFile);
+}
+
+async function validateOne(target: string | undefined, single: boolean, deps: Deps): Promise<FileReport> {
+  try {
+    const loaded = await loadConnectorFile(target, { cwd: deps.cwd, stdin: deps.io.stdin });
+    const result = await validateSource(loaded.source);
+    const value = result.parsed.value as { linkName?: unknown } | undefined;
+    return {
+      file: loaded.source.label,
+      linkName: typeof value?.linkName === 'string' ? value.linkName : undefined,
+      diagnostics: result.diagnostics,
+      sourceText: loaded.source.text,
+    };
+  } catch (error) {
+    // A file that cannot be read or decoded is one more report, so the other files are still checked.
+    if (!(error instanceof Error) || !('exitCode' in error)) throw error;
+    const message = error.message;
+    const position = /^(.*?):(\d+):(\d+): (.*)$/s.exec(message);
+    const file = target ?? 'connector.yaml';
+    if (position) {
+      return { file: position[1]!, linkName: undefined, sourceText: undefined, diagnostics: [{ line: Number(position[2]), column: Number(position[3]), path: '', message: position[4]!, severity: 'error' }] };
+    }
+    const exitCode = (error as { exitCode: number }).exitCode;
+    if (exitCode === ExitCode.usage && single) throw error;
+    return { file, linkName: undefined, sourceText: undefined, diagnostics: [{ line: 0, column: 0, path: '', message: message.replace(`${file}: `, ''), severity: 'error' }] };
+  }
+}
+
+function printText(reports: FileReport[], invalid: number, deps: Deps): void {
+  const style = styleFor(deps.io);
+  const onTerminal = deps.io.stdout.isTTY === true;
+  for (const report of reports) {
+    if (report.diagnostics.length === 0) {
+      deps.io.stdout.write(`${report.file}: ${style.success('valid')}\n`);
+      continue;
+    }
+    const text = formatDiagnostics(report.diagnostics, {
+      label: report.file,
+      sourceText: onTerminal ? report.sourceText : undefined,
+      style: deps.io.color ? style : undefined,
+    });
+    deps.io.stdout.write(`${text}\n`);
+    if (!hasErrors(report.diagnostics)) deps.io.stdout.write(`${report.file}: ${style.success('valid')}, with warnings\n`);
+  }
+  if (reports.length > 1) {
+    const problems = reports.reduce((sum, report) => sum + report.diagnostics.filter((d) => d.severity === 'error').length, 0);
+    deps.io.stdout.write(`${reports.length} files checked: ${reports.length - invalid} valid, ${invalid} invalid, ${problems} error${problems === 1 ? '' : 's'}\n`);
+  }
+}
+
+async function expandTargets(given: string[], cwd: string): Promise<(string | undefined)[]> {
+  const targets: string[] = [];
+  for (const item of given) {
+    if (item === '-') {
+      targets.push(item);
+      continue;
+    }
+    targets.push(...(await findConnectorFiles(item, cwd)));
+  }
+  return targets;
+}
