@@ -1,7 +1,7 @@
 // Builds the CLI: regenerates the standalone schema validator, then bundles src/ into dist/
 // with esbuild. Each command is its own chunk, loaded only when that command runs.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { build } from 'esbuild';
@@ -13,10 +13,11 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 writeFileSync(outputPath, generateValidatorSource());
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
-await build({
+const outdir = join(root, 'dist');
+const result = await build({
   entryPoints: { cli: join(root, 'src/cli/entry.ts') },
-  outdir: join(root, 'dist'),
+  outdir,
+  write: false,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -31,4 +32,20 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-process.stderr.write('built dist/cli.js\n');
+// Tests and other shells may run the CLI while it is rebuilt, so every file is replaced by a
+// rename, chunks before the entry that imports them, and old chunks go only after a minute.
+const written = new Set();
+const files = [...result.outputFiles].sort((a, b) => Number(a.path.endsWith('cli.js')) - Number(b.path.endsWith('cli.js')));
+for (const file of files) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  const temporary = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temporary, file.contents);
+  renameSync(temporary, file.path);
+  written.add(file.path);
+}
+const chunks = join(outdir, 'chunks');
+for (const name of readdirSync(chunks)) {
+  const path = join(chunks, name);
+  if (!written.has(path) && Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true });
+}
+process.stderr.write(`built ${relative(root, join(outdir, 'cli.js'))}\n`);

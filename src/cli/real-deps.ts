@@ -5,7 +5,7 @@ import type { Deps, GlobalOptions, Io, Prompter, SecretStore } from './deps.js';
  * first use so that commands which do not need them start fast.
  */
 export function createDeps(io: Io, env: NodeJS.ProcessEnv, cwd: string, options: GlobalOptions): Omit<Deps, 'io' | 'env' | 'cwd' | 'options'> {
-  const interactive = options.input && io.stdin.isTTY === true && io.stdout.isTTY === true && env.CI !== 'true';
+  const interactive = options.input && io.stdin.isTTY === true && io.stdout.isTTY === true;
   let prompter: Promise<Prompter> | undefined;
   let secretStore: Promise<SecretStore> | undefined;
 

@@ -88,9 +88,13 @@ export class TextEditor {
     const range = seq.range!;
 
     if (seq.flow) {
-      const close = this.text.lastIndexOf(']', range[1]);
-      const separator = seq.items.length > 0 ? ', ' : '';
-      this.splice(close, close, separator + flowText(item));
+      const last = seq.items[seq.items.length - 1] as Node | undefined;
+      if (last?.range) {
+        this.splice(last.range[1], last.range[1], `, ${flowText(item)}`);
+      } else {
+        const close = this.text.lastIndexOf(']', range[1]);
+        this.splice(close, close, flowText(item));
+      }
       return;
     }
 
@@ -139,13 +143,16 @@ export class TextEditor {
     const range = map.range!;
     const keyText = scalarText(key, map.flow === true);
 
-    if (map.flow || map.items.length === 0) {
-      if (map.flow) {
+    if (map.flow) {
+      const last = map.items[map.items.length - 1];
+      if (last) {
+        const end = (last.value as Node | null)?.range?.[1] ?? (last.key as Node).range![1];
+        this.splice(end, end, `, ${keyText}: ${flowText(value)}`);
+      } else {
         const close = this.text.lastIndexOf('}', range[1]);
-        const separator = map.items.length > 0 ? ', ' : ' ';
-        this.splice(close, close, `${separator}${keyText}: ${flowText(value)} `.replace(/ $/, map.items.length > 0 ? '' : ' '));
-        return;
+        this.splice(close, close, ` ${keyText}: ${flowText(value)} `);
       }
+      return;
     }
 
     const firstKey = map.items[0]?.key as Node | undefined;

@@ -36,7 +36,7 @@ async function templateNames(): Promise<string[]> {
 }
 
 /**
- * Reads the `# template:` line and `auth.type` of one template. The templates ship with the
+ * Extracts the `# template:` line and `auth.type` of one template. The templates ship with the
  * package, so a malformed one is a packaging bug and raises a plain Error.
  */
 function describeTemplate(name: string, file: string, text: string): TemplateInfo {
@@ -64,7 +64,7 @@ export async function listTemplates(): Promise<TemplateInfo[]> {
 }
 
 /**
- * Returns the raw text of a template, comments included, so `connector init` can write it
+ * Reads the raw text of a template, comments included, so `connector init` can write it
  * unchanged. Throws UsageError for a name that is not a shipped template.
  */
 export async function readTemplate(name: string): Promise<string> {

@@ -54,7 +54,8 @@ export function scriptedPrompter(script: [string, unknown][]): Prompter & { aske
     asked,
     input: async (options) => {
       const value = answer(options.message);
-      const text = value === undefined ? (options.default ?? '') : String(value);
+      // Like @inquirer/prompts, an empty answer takes the default.
+      const text = value === undefined || value === '' ? (options.default ?? '') : String(value);
       const check = options.validate?.(text);
       if (check !== undefined && check !== true) throw new Error(`answer ${JSON.stringify(text)} to "${options.message}" was refused: ${check}`);
       return text;
