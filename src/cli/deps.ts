@@ -72,5 +72,7 @@ export interface Deps {
   fetch: Fetch;
   /** Whether prompting is allowed: stdin and stdout are terminals and --no-input is not set. */
   interactive: boolean;
+  /** Aborted on Ctrl-C, so long waits (the redirect server, device polling) stop and clean up. */
+  signal: AbortSignal;
   options: GlobalOptions;
 }

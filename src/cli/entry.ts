@@ -8,8 +8,19 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Ctrl-C aborts the running command, which closes servers and saves nothing; a second Ctrl-C
+// ends the process at once.
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  if (interrupt.signal.aborted) process.exit(130);
+  interrupt.abort();
+  // A command that is not waiting on anything abortable still ends soon.
+  setTimeout(() => process.exit(130), 2000).unref();
+});
+
 // The process boundary: real streams in, an exit code out. Everything else lives in main().
 const code = await main({
+  signal: interrupt.signal,
   argv: process.argv.slice(2),
   io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, color: false },
   env: process.env,

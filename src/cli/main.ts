@@ -9,6 +9,8 @@ export interface MainContext {
   io: Io;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Aborted when the user presses Ctrl-C; tests may leave it out. */
+  signal?: AbortSignal;
   /** Tests replace parts of the real dependencies. */
   overrides?: Partial<Omit<Deps, 'io' | 'env' | 'cwd' | 'options'>>;
 }
@@ -22,7 +24,8 @@ export async function main(context: MainContext): Promise<number> {
   const makeDeps = (parsed: GlobalOptions): Deps => {
     options = parsed;
     const io: Io = { ...context.io, color: colorEnabled(context.env, parsed.color, context.io.stderr.isTTY) };
-    return { ...createDeps(io, context.env, context.cwd, parsed), ...context.overrides, io, env: context.env, cwd: context.cwd, options: parsed };
+    const signal = context.signal ?? new AbortController().signal;
+    return { ...createDeps(io, context.env, context.cwd, parsed), signal, ...context.overrides, io, env: context.env, cwd: context.cwd, options: parsed };
   };
 
   const program = buildProgram(context.io, makeDeps);

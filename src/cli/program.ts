@@ -163,6 +163,10 @@ export function buildProgram(io: Io, makeDeps: MakeDeps): Command {
     () => import('../commands/schema.js'),
   );
 
+  // Connections: connect, connections, disconnect, secret.
+
+  // Scripted use: token, request, check, completion.
+
   return program;
 }
 

@@ -4,7 +4,7 @@ import type { Deps, GlobalOptions, Io, Prompter, SecretStore } from './deps.js';
  * The real outside world. Heavy modules (prompts, keychain, browser opener) are imported on
  * first use so that commands which do not need them start fast.
  */
-export function createDeps(io: Io, env: NodeJS.ProcessEnv, cwd: string, options: GlobalOptions): Omit<Deps, 'io' | 'env' | 'cwd' | 'options'> {
+export function createDeps(io: Io, env: NodeJS.ProcessEnv, cwd: string, options: GlobalOptions): Omit<Deps, 'io' | 'env' | 'cwd' | 'options' | 'signal'> {
   const interactive = options.input && io.stdin.isTTY === true && io.stdout.isTTY === true;
   let prompter: Promise<Prompter> | undefined;
   let secretStore: Promise<SecretStore> | undefined;

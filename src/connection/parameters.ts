@@ -1,0 +1,43 @@
+import type { Connector } from '../definition/types.js';
+import { placeholdersIn } from '../definition/urls.js';
+
+const URL_FIELDS = [
+  'authorizationUrl',
+  'deviceAuthorizationUrl',
+  'tokenUrl',
+  'refreshTokenUrl',
+  'revokeTokenUrl',
+  'requestTokenUrl',
+  'accessTokenUrl',
+] as const;
+
+/**
+ * Returns a copy of the connector with `{key}` placeholders in its URLs (and in the extra
+ * authorization and token parameters) replaced by the connection's parameter values. Values
+ * are percent-encoded so a value cannot add a path segment or a query to the URL.
+ */
+export function withParameters(connector: Connector, values: Record<string, string>): Connector {
+  const fill = (text: string) => text.replace(/\{([^{}]*)\}/g, (whole, key: string) => (key in values ? encodeURIComponent(values[key]!) : whole));
+  const fillPlain = (text: string) => text.replace(/\{([^{}]*)\}/g, (whole, key: string) => values[key] ?? whole);
+  const copy = structuredClone(connector);
+
+  if (copy.baseUrl) copy.baseUrl = fill(copy.baseUrl);
+  if (copy.test) copy.test.url = fill(copy.test.url);
+  const auth = copy.auth as unknown as Record<string, unknown>;
+  for (const field of URL_FIELDS) {
+    if (typeof auth[field] === 'string') auth[field] = fill(auth[field] as string);
+  }
+  for (const group of ['authorizationParams', 'tokenParams']) {
+    const params = auth[group] as Record<string, string> | undefined;
+    if (params) for (const key of Object.keys(params)) params[key] = fillPlain(params[key]!);
+  }
+  return copy;
+}
+
+/** The placeholders a connector uses, so callers can tell which parameters are needed. */
+export function usedPlaceholders(connector: Connector): Set<string> {
+  const names = new Set<string>();
+  const texts = [connector.baseUrl, connector.test?.url, ...URL_FIELDS.map((field) => (connector.auth as unknown as Record<string, unknown>)[field])];
+  for (const text of texts) if (typeof text === 'string') for (const name of placeholdersIn(text)) names.add(name);
+  return names;
+}
