@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 
 import type { Prompter } from '../cli/deps.js';
-import { deriveLinkName, LINK_NAME_PATTERN } from '../definition/link-name.js';
+import { deriveLinkName, freeLinkName, LINK_NAME_PATTERN } from '../definition/link-name.js';
 import { imageType, MAX_LOGO_BYTES } from '../definition/semantic.js';
 import { checkUrl } from '../definition/urls.js';
 
@@ -48,10 +48,20 @@ const url = (field: string, example: string, optional = false) => (value: string
   return checkUrl(field, value.trim(), example) ?? true;
 };
 
-/** Step 1, General: name, link name (proposed from the name), description, logo. */
-export async function askGeneral(prompter: Prompter, answers: Answers, folder: string): Promise<void> {
+/**
+ * Step 1, General: name, link name (proposed from the name), description, logo.
+ * `linkNamesInUse` maps the link names other connector files use to those files: the proposed
+ * link name avoids them and a typed one that is taken is rejected.
+ */
+export async function askGeneral(prompter: Prompter, answers: Answers, folder: string, linkNamesInUse: ReadonlyMap<string, string> = new Map()): Promise<void> {
   answers.name ??= (await prompter.input({ message: 'Name', validate: validateName })).trim();
-  answers.linkName ??= (await prompter.input({ message: 'Link name', default: deriveLinkName(answers.name), validate: validateLinkName })).trim();
+  const validateFreeLinkName = (value: string) => {
+    const owner = linkNamesInUse.get(value);
+    return owner === undefined ? validateLinkName(value) : `${value} is already the link name of ${owner}; choose another`;
+  };
+  answers.linkName ??= (
+    await prompter.input({ message: 'Link name', default: freeLinkName(deriveLinkName(answers.name), linkNamesInUse), validate: validateFreeLinkName })
+  ).trim();
   answers.description ??= (await prompter.input({ message: 'Description (optional)', validate: (value) => (value.length > 255 ? 'at most 255 characters' : true) })).trim();
   answers.logo ??= (await prompter.input({ message: 'Logo file (optional; PNG, JPEG, GIF or SVG)', validate: (value) => validateLogo(value, folder) })).trim();
 }

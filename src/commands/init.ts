@@ -1,4 +1,5 @@
 import { mkdir, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 import { parse } from 'yaml';
@@ -12,6 +13,7 @@ import { DEFAULT_FILE_NAME } from '../definition/file.js';
 import { readFieldValue } from '../definition/field-value.js';
 import { deriveLinkName, LINK_NAME_PATTERN } from '../definition/link-name.js';
 import { parseDottedPath } from '../definition/path.js';
+import { findLinkNameConflict, linkNamesInRepository, MAX_SCANNED_ENTRIES, type LinkNamesInUse } from '../definition/repository.js';
 import { readStdinBytes } from '../definition/source.js';
 import { listTemplates, readTemplate } from '../definition/templates.js';
 import { validateSource } from '../definition/validate.js';
@@ -36,11 +38,12 @@ export async function run(args: unknown[], flags: Flags, deps: Deps): Promise<vo
   const answers = answersFromFlags(flags, template?.value);
   await readSecretsFromStdin(flags, answers, deps);
   checkFlagValues(answers, folder);
+  const linkNamesInUse = await checkLinkNameIsFree(answers, flags, { folder, file, deps });
 
   if (deps.interactive) {
     const prompter = await deps.prompter();
     deps.io.stderr.write('General\n');
-    await askGeneral(prompter, answers, folder);
+    await askGeneral(prompter, answers, folder, linkNamesInUse.names);
     deps.io.stderr.write('Security\n');
     await askSecurity(prompter, answers);
     if (answers.auth.type === 'oauth2') {
@@ -206,6 +209,28 @@ function checkFlagValues(answers: Answers, folder: string): void {
   if (answers.linkName !== undefined) fail('--link-name', validateLinkName(answers.linkName));
   if (answers.description !== undefined && answers.description.length > 255) fail('--description', 'at most 255 characters');
   if (answers.logo !== undefined) fail('--logo', validateLogo(answers.logo, folder));
+}
+
+/**
+ * Rejects a link name that another connector file in the same git repository uses, and
+ * proposes a free one. A derived link name that is taken is asked for again when prompting.
+ */
+async function checkLinkNameIsFree(answers: Answers, flags: Flags, target: { folder: string; file: string; deps: Deps }): Promise<LinkNamesInUse> {
+  const { folder, file, deps } = target;
+  const inUse = await linkNamesInRepository(folder, { home: homedir(), cwd: deps.cwd, exclude: file });
+  if (!inUse.complete) {
+    note(deps.io, `warning: stopped looking for link names in use after ${MAX_SCANNED_ENTRIES} entries below ${inUse.root}; a connector further down may use the same link name`);
+  }
+
+  const conflict = answers.linkName === undefined ? undefined : findLinkNameConflict(answers.linkName, inUse);
+  if (conflict === undefined) return inUse;
+  if (deps.interactive && typeof flags.linkName !== 'string') {
+    answers.linkName = undefined;
+    return inUse;
+  }
+  throw new UsageError(`link name "${answers.linkName}" is already used by ${conflict.owner}; link names must be unique within a repository`, {
+    hint: `pass --link-name ${conflict.proposal}, or another free link name`,
+  });
 }
 
 /** Under --no-input (or without a terminal) nothing is asked: name the flags that are missing. */

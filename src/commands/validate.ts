@@ -1,15 +1,14 @@
 import type { Deps } from '../cli/deps.js';
 import { SilentExit, ExitCode } from '../cli/errors.js';
 import { printJson, styleFor } from '../cli/output.js';
-import { formatDiagnostics, hasErrors, type Diagnostic } from '../definition/diagnostics.js';
+import { formatDiagnostics, hasErrors, sortDiagnostics, type Diagnostic } from '../definition/diagnostics.js';
 import { loadConnectorFile } from '../definition/file.js';
 import { findConnectorFiles } from '../definition/discover.js';
-import { duplicateLinkNames } from '../definition/link-name.js';
+import { duplicateLinkNames, type LinkNameOwner } from '../definition/link-name.js';
+import { positionOf } from '../definition/locate.js';
 import { validateSource } from '../definition/validate.js';
 
-export interface FileReport {
-  file: string;
-  linkName: string | undefined;
+export interface FileReport extends LinkNameOwner {
   diagnostics: Diagnostic[];
   sourceText: string | undefined;
 }
@@ -24,6 +23,7 @@ export async function run(args: unknown[], options: Record<string, unknown>, dep
   for (const duplicate of duplicateLinkNames(reports)) {
     const report = reports[duplicate.index]!;
     report.diagnostics.push(duplicate.diagnostic);
+    sortDiagnostics(report.diagnostics);
   }
 
   const invalid = reports.filter((report) => hasErrors(report.diagnostics)).length;
@@ -49,10 +49,12 @@ async function validateOne(target: string | undefined, single: boolean, deps: De
   try {
     const loaded = await loadConnectorFile(target, { cwd: deps.cwd, stdin: deps.io.stdin });
     const result = await validateSource(loaded.source);
-    const value = result.parsed.value as { linkName?: unknown } | undefined;
+    const { document, lineCounter, value } = result.parsed;
+    const linkName = (value as { linkName?: unknown } | undefined)?.linkName;
     return {
       file: loaded.source.label,
-      linkName: typeof value?.linkName === 'string' ? value.linkName : undefined,
+      linkName: typeof linkName === 'string' ? linkName : undefined,
+      linkNameAt: typeof linkName === 'string' && document !== undefined ? positionOf(document, lineCounter, ['linkName'], false) : undefined,
       diagnostics: result.diagnostics,
       sourceText: loaded.source.text,
     };
@@ -63,11 +65,11 @@ async function validateOne(target: string | undefined, single: boolean, deps: De
     const position = /^(.*?):(\d+):(\d+): (.*)$/s.exec(message);
     const file = target ?? 'connector.yaml';
     if (position) {
-      return { file: position[1]!, linkName: undefined, sourceText: undefined, diagnostics: [{ line: Number(position[2]), column: Number(position[3]), path: '', message: position[4]!, severity: 'error' }] };
+      return { file: position[1]!, linkName: undefined, linkNameAt: undefined, sourceText: undefined, diagnostics: [{ line: Number(position[2]), column: Number(position[3]), path: '', message: position[4]!, severity: 'error' }] };
     }
     const exitCode = (error as { exitCode: number }).exitCode;
     if (exitCode === ExitCode.usage && single) throw error;
-    return { file, linkName: undefined, sourceText: undefined, diagnostics: [{ line: 0, column: 0, path: '', message: message.replace(`${file}: `, ''), severity: 'error' }] };
+    return { file, linkName: undefined, linkNameAt: undefined, sourceText: undefined, diagnostics: [{ line: 0, column: 0, path: '', message: message.replace(`${file}: `, ''), severity: 'error' }] };
   }
 }
 

@@ -20,7 +20,7 @@ export function deriveLinkName(name: string): string {
 }
 
 /** Returns `base`, or `base_2`, `base_3`, ... when it is taken, within the 50-character limit. */
-export function freeLinkName(base: string, taken: ReadonlySet<string>): string {
+export function freeLinkName(base: string, taken: { has(linkName: string): boolean }): string {
   if (!taken.has(base)) return base;
   for (let counter = 2; ; counter++) {
     const suffix = `_${counter}`;
@@ -29,16 +29,24 @@ export function freeLinkName(base: string, taken: ReadonlySet<string>): string {
   }
 }
 
-interface LinkNameOwner {
+/** A connector file as far as link-name uniqueness is concerned. */
+export interface LinkNameOwner {
   file: string;
   linkName: string | undefined;
-  sourceText: string | undefined;
+  /** Position of the link name's value in the file; undefined when it cannot be located. */
+  linkNameAt: { line: number; column: number; endLine?: number; endColumn?: number } | undefined;
 }
 
-/** Finds link names used by more than one of the files validated together, naming both places. */
+/**
+ * Finds link names used by more than one of the files checked together. The first file in
+ * the list keeps its link name. Each later one gets an error that names the first file and
+ * its position, and proposes a link name that none of the files uses.
+ */
 export function duplicateLinkNames(owners: readonly LinkNameOwner[]): { index: number; diagnostic: Diagnostic }[] {
+  const taken = new Set(owners.flatMap((owner) => (owner.linkName === undefined ? [] : [owner.linkName])));
   const first = new Map<string, number>();
   const results: { index: number; diagnostic: Diagnostic }[] = [];
+
   owners.forEach((owner, index) => {
     if (owner.linkName === undefined) return;
     const earlier = first.get(owner.linkName);
@@ -46,27 +54,22 @@ export function duplicateLinkNames(owners: readonly LinkNameOwner[]): { index: n
       first.set(owner.linkName, index);
       return;
     }
+
     const other = owners[earlier]!;
-    const here = linkNamePosition(owner.sourceText);
-    const there = linkNamePosition(other.sourceText);
+    const there = other.linkNameAt === undefined ? other.file : `${other.file}:${other.linkNameAt.line}:${other.linkNameAt.column}`;
+    const proposal = freeLinkName(owner.linkName, taken);
+    taken.add(proposal);
     results.push({
       index,
       diagnostic: {
-        ...here,
+        line: 0,
+        column: 0,
+        ...owner.linkNameAt,
         path: 'linkName',
-        message: `linkName ${JSON.stringify(owner.linkName)} is already used by ${other.file}:${there.line}; link names must be unique, so choose another`,
+        message: `linkName ${JSON.stringify(owner.linkName)} is already used by ${there}; link names must be unique across the files checked together, so choose another, such as ${JSON.stringify(proposal)}`,
         severity: 'error',
       },
     });
   });
   return results;
-}
-
-function linkNamePosition(text: string | undefined): { line: number; column: number } {
-  if (text === undefined) return { line: 0, column: 0 };
-  const lines = text.split('\n');
-  const index = lines.findIndex((line) => /^linkName\s*:/.test(line));
-  if (index === -1) return { line: 0, column: 0 };
-  const column = (lines[index]!.indexOf(':') ?? 0) + 2;
-  return { line: index + 1, column: lines[index]!.slice(column - 1).search(/\S/) + column };
 }
