@@ -101,8 +101,9 @@ function plainYamlMessage(code: string, message: string): string {
   }
 }
 
+/** The yaml library's first line, without the position it appends, because the diagnostic has one. */
 function firstSentence(message: string): string {
-  const line = message.split('\n')[0] ?? message;
+  const line = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
   return line.charAt(0).toLowerCase() + line.slice(1);
 }
 
