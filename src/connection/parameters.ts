@@ -1,7 +1,8 @@
 import type { Connector } from '../definition/types.js';
 import { placeholdersIn } from '../definition/urls.js';
 
-const URL_FIELDS = [
+/** The `auth` fields that hold URLs and may contain `{key}` placeholders. */
+export const URL_FIELDS = [
   'authorizationUrl',
   'deviceAuthorizationUrl',
   'tokenUrl',
