@@ -118,6 +118,14 @@ export function buildProgram(io: Io, makeDeps: MakeDeps): Command {
   );
 
   define(
+    program
+      .command('list')
+      .argument('[dir]', 'folder to search below; node_modules and dot-folders are skipped', '.')
+      .description('list the connector files below a folder: name, link name, stage, auth type, grant type, connections and path'),
+    () => import('../commands/list.js'),
+  );
+
+  define(
     program.command('ready').description('validate strictly and promote the connector to the Ready stage'),
     () => import('../commands/stage.js').then((module) => ({ run: module.runReady })),
   );
@@ -164,8 +172,98 @@ export function buildProgram(io: Io, makeDeps: MakeDeps): Command {
   );
 
   // Connections: connect, connections, disconnect, secret.
+  const insecureStorage = 'keep secrets in a plain file (mode 0600) instead of the OS keychain; also CONNECTOR_INSECURE_STORAGE=1';
+  define(
+    program
+      .command('connect')
+      .description('authorize a connection to the API and store it (the connector must be Ready)')
+      .option('--connection <name>', 'name of the connection, to keep several per connector (default: default)')
+      .option('--param <key=value>', 'a connection parameter, user name, password or API key by its key; repeatable', collect)
+      .option('--param-stdin <key>', 'read the value of KEY from stdin, which keeps it out of the process list and shell history')
+      .option('--no-browser', 'print the authorization URL instead of opening the browser')
+      .option('--paste', 'for a browser on another machine: open the printed URL there and paste the URL it ended on into stdin')
+      .option('--timeout <seconds>', 'seconds to wait for the browser (default: 300) or the device approval (default: the code lifetime)')
+      .option('--force', 'replace an existing connection of the same name without asking')
+      .option('--insecure-storage', insecureStorage),
+    () => import('../commands/connect.js'),
+  );
+  define(
+    program
+      .command('connections')
+      .description('list connections: name, connector, auth type, expiry, scopes, store, status')
+      .option('--connector <linkName>', 'only the connections of this connector')
+      .option('--insecure-storage', insecureStorage),
+    () => import('../commands/connections.js'),
+  );
+  define(
+    program
+      .command('disconnect')
+      .argument('[name]', 'the connection to remove', 'default')
+      .description('revoke the tokens where the connector can, then delete the connection')
+      .option('--connector <linkName>', 'find the connection by link name, without a connector file here')
+      .option('--force', 'delete even when revoking fails or cannot be tried')
+      .option('--insecure-storage', insecureStorage),
+    () => import('../commands/disconnect.js'),
+  );
+  const secret = program.command('secret').description('connector secrets (clientSecret, consumerSecret) kept in the keychain');
+  define(
+    secret
+      .command('set')
+      .argument('<name>', 'clientSecret (OAuth 2.0) or consumerSecret (OAuth 1.0a)')
+      .description('store a connector secret: from a masked prompt, or from stdin when piped')
+      .option('--stdin', 'read the secret from stdin (the default when stdin is not a terminal)')
+      .option('--insecure-storage', insecureStorage),
+    () => import('../commands/secret.js').then((module) => ({ run: module.runSet })),
+  );
+  define(
+    secret
+      .command('delete')
+      .argument('<name>', 'clientSecret or consumerSecret')
+      .description('delete a connector secret from the keychain')
+      .option('--insecure-storage', insecureStorage),
+    () => import('../commands/secret.js').then((module) => ({ run: module.runDelete })),
+  );
 
   // Scripted use: token, request, check, completion.
+  const connectionOption = 'the connection to use (default: default)';
+  const insecureStorageOption = 'read the connection from the plain secrets file instead of the OS keychain; also CONNECTOR_INSECURE_STORAGE=1';
+  define(
+    program
+      .command('token')
+      .description('print a valid OAuth 2.0 access token, renewing it when it expires within 60 seconds')
+      .option('--connection <name>', connectionOption)
+      .option('--header', 'print the whole Authorization header instead (also for Basic and header API keys)')
+      .option('--insecure-storage', insecureStorageOption),
+    () => import('../commands/token.js'),
+  );
+  define(
+    program
+      .command('request')
+      .argument('<method-or-url>', 'the HTTP method, or the URL when the method is left out (GET, or POST with data)')
+      .argument('[url]', "an absolute URL, or a path that resolves against the connector's baseUrl")
+      .description("send an HTTP request with the connection's credentials applied, like curl")
+      .option('-H, --header <line>', "request header as 'Name: value'; repeatable", collect)
+      .option('-d, --data <data>', 'form body: text, @FILE, or @- for stdin; repeatable, joined with &', collect)
+      .option('--data-json <json>', 'JSON body: text, @FILE, or @- for stdin; sets Content-Type: application/json')
+      .option('-i, --include', 'print the status line and response headers on stderr')
+      .option('--connection <name>', connectionOption)
+      .option('--allow-host <host>', "also send the credentials to this host (HOST or HOST:PORT); repeatable", collect)
+      .option('--timeout <seconds>', 'limit for the whole request, in seconds (default: 30)')
+      .option('--insecure-storage', insecureStorageOption),
+    () => import('../commands/request.js'),
+  );
+  define(
+    program
+      .command('check')
+      .description("send the connector's test request with a connection and report the status and time")
+      .option('--connection <name>', connectionOption)
+      .option('--timeout <seconds>', 'limit for the test request, in seconds (default: 30)')
+      .option('--insecure-storage', insecureStorageOption),
+    () => import('../commands/check.js'),
+  );
+  const completion = program.command('completion').description('print a shell completion script for bash, zsh or fish');
+  completion.addArgument(completion.createArgument('<shell>', 'the shell: bash, zsh or fish').choices(['bash', 'zsh', 'fish']));
+  define(completion, () => import('../commands/completion.js'));
 
   return program;
 }

@@ -1,16 +1,20 @@
 import type { Deps, GlobalOptions, Io, Prompter, SecretStore } from './deps.js';
+import { createTracingFetch } from './trace.js';
 
 /**
  * The real outside world. Heavy modules (prompts, keychain, browser opener) are imported on
  * first use so that commands which do not need them start fast.
  */
 export function createDeps(io: Io, env: NodeJS.ProcessEnv, cwd: string, options: GlobalOptions): Omit<Deps, 'io' | 'env' | 'cwd' | 'options' | 'signal'> {
-  const interactive = options.input && io.stdin.isTTY === true && io.stdout.isTTY === true;
+  // stdout first: io.stdin may be a lazy getter, and creating the stdin stream costs start-up time.
+  const interactive = options.input && io.stdout.isTTY === true && io.stdin.isTTY === true;
   let prompter: Promise<Prompter> | undefined;
   let secretStore: Promise<SecretStore> | undefined;
+  const clock = { now: () => Date.now() };
+  const fetch = globalThis.fetch.bind(globalThis);
 
   return {
-    clock: { now: () => Date.now() },
+    clock,
     interactive,
     prompter: () => (prompter ??= import('./prompter.js').then((module) => module.createPrompter())),
     secretStore: () =>
@@ -26,6 +30,7 @@ export function createDeps(io: Io, env: NodeJS.ProcessEnv, cwd: string, options:
       child.on('error', () => undefined);
       child.unref();
     },
-    fetch: globalThis.fetch.bind(globalThis),
+    // --verbose traces every HTTP exchange on stderr, with credentials redacted.
+    fetch: options.verbose ? createTracingFetch(fetch, { stream: io.stderr, clock }) : fetch,
   };
 }
