@@ -1,14 +1,33 @@
 /**
- * One POST to an authorization server (a token, device authorization, revocation or OAuth 1.0a
- * endpoint), with a timeout, a cap on the response size, and errors that name the URL and
- * what went wrong. Any HTTP status is returned to the caller, because token endpoints report
- * their errors as 400 and 401 responses with a body to read.
+ * One POST to an authorization server: a token, device authorization, revocation or OAuth 1.0a
+ * endpoint. It has a timeout, a cap on the response size, a bounded retry after HTTP 429 and
+ * 503, and errors that name the URL and what went wrong. Any HTTP status is returned to the
+ * caller, because token endpoints report their errors as 400 and 401 responses with a body.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
 import type { Fetch } from '../cli/deps.js';
 import { InterruptedError, OperationError } from '../cli/errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** Retries after the first attempt, so a request is sent at most three times. */
+export const MAX_RETRIES = 2;
+
+/** The longest `Retry-After` that is waited for, in seconds; a longer one is reported instead. */
+export const MAX_RETRY_AFTER_SECONDS = 10;
+
+/**
+ * Statuses with which a server declines to handle a request for now: 429 Too Many Requests
+ * (RFC 6585 section 4) and 503 Service Unavailable (RFC 9110 section 15.6.4). Only these are
+ * retried for a POST, because a token request that failed in any other way may have been
+ * processed, and a second one could use an authorization code or refresh token twice.
+ */
+export const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 503]);
+
+/** Resolves after `ms` milliseconds; rejects when `signal` aborts first. */
+export type RetrySleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export type PostBody = { form: Record<string, string> | URLSearchParams } | { json: unknown };
 
@@ -16,14 +35,22 @@ export interface PostOptions {
   fetch: Fetch;
   url: string;
   body: PostBody;
-  /** Sent as given; `Content-Type` is set from the body kind unless present here. */
-  headers?: Record<string, string>;
-  /** Covers connecting, sending and reading the whole body; default 30 s. */
+  /**
+   * Sent as given; `Content-Type` is set from the body kind unless present here. A function is
+   * called again for each attempt, for headers that must change on a retry, such as an OAuth
+   * 1.0a signature, whose nonce may be used only once (RFC 5849 section 3.3).
+   */
+  headers?: Record<string, string> | (() => Record<string, string>);
+  /** Covers connecting, sending and reading the whole body of each attempt; default 30 s. */
   timeoutMs?: number;
   /** Maximum response body size, in bytes; default 1 MiB. */
   maxResponseBytes?: number;
   /** Aborting raises InterruptedError, or the abort reason when it is another Error. */
   signal?: AbortSignal;
+  /** Waits before a retry; tests pass a fake so that they do not wait. Default: a real timer. */
+  sleep?: RetrySleep;
+  /** Milliseconds since the epoch, for a `Retry-After` given as an HTTP date; default `Date.now`. */
+  now?: () => number;
 }
 
 /** A request that failed before a complete response arrived: timed out, refused, reset, or similar. */
@@ -51,8 +78,70 @@ export interface TextResponse {
 /**
  * Sends a POST and reads the response body as text. Redirects are not followed, because a
  * token request carries client credentials that must go to the configured URL only.
+ *
+ * A 429 or 503 response with a `Retry-After` of at most MAX_RETRY_AFTER_SECONDS is retried
+ * after that delay, at most MAX_RETRIES times, and the last response is returned whatever its
+ * status. Nothing else is retried: not other statuses, and not a timeout or a connection reset,
+ * because the server may have processed the request.
  */
 export async function httpPost(options: PostOptions): Promise<TextResponse> {
+  const sleep = options.sleep ?? realSleep;
+  const now = options.now ?? Date.now;
+
+  for (let retries = 0; ; retries++) {
+    const response = await postOnce(options);
+    const wait = retries < MAX_RETRIES ? retryDelayMs(response.status, response.headers, now()) : undefined;
+    if (wait === undefined) return response;
+
+    try {
+      await sleep(wait, options.signal);
+    } catch (error) {
+      if (options.signal?.aborted === true) throw abortError(options.signal);
+      throw error;
+    }
+  }
+}
+
+/**
+ * Returns how long to wait before sending a request again after this response, in
+ * milliseconds. Returns undefined when it should not be retried: the status is not 429 or 503,
+ * the response has no valid `Retry-After`, or the server requests a wait longer than
+ * MAX_RETRY_AFTER_SECONDS. `Retry-After` is either seconds or an HTTP date (RFC 9110 section
+ * 10.2.3), and `now` is needed for the date form.
+ */
+export function retryDelayMs(status: number, headers: Headers, now: number): number | undefined {
+  if (!RETRY_STATUSES.has(status)) return undefined;
+
+  const value = headers.get('Retry-After')?.trim();
+  if (value === undefined || value === '') return undefined;
+
+  let milliseconds: number;
+  if (/^\d+$/.test(value)) {
+    milliseconds = Number(value) * 1000;
+  } else {
+    const date = Date.parse(value);
+    if (Number.isNaN(date)) return undefined;
+    milliseconds = Math.max(0, date - now);
+  }
+  return milliseconds <= MAX_RETRY_AFTER_SECONDS * 1000 ? milliseconds : undefined;
+}
+
+/**
+ * Returns true for the methods that RFC 9110 section 9.2.2 defines as idempotent, which may be
+ * sent again after a failure without changing the outcome.
+ */
+export function isIdempotentMethod(method: string): boolean {
+  return IDEMPOTENT_METHODS.has(method.toUpperCase());
+}
+
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+const realSleep: RetrySleep = async (ms, signal) => {
+  await delay(ms, undefined, signal === undefined ? undefined : { signal });
+};
+
+/** Sends the POST once and reads the whole response. */
+async function postOnce(options: PostOptions): Promise<TextResponse> {
   const url = urlForMessages(options.url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (options.signal?.aborted === true) throw abortError(options.signal);
@@ -62,7 +151,7 @@ export async function httpPost(options: PostOptions): Promise<TextResponse> {
   const failure = (error: unknown): Error => requestError(error, { url, timeoutMs, timeout, caller: options.signal });
 
   const { body, contentType } = encodeBody(options.body);
-  const headers = new Headers(options.headers);
+  const headers = new Headers(typeof options.headers === 'function' ? options.headers() : options.headers);
   if (!headers.has('Content-Type')) headers.set('Content-Type', contentType);
 
   let response: Response;

@@ -1,6 +1,7 @@
 /** `connector connections`: the stored connections, each checked against the secret store. */
 import type { Deps, SecretStore } from '../cli/deps.js';
 import { CliError } from '../cli/errors.js';
+import { IncompleteEntryError } from '../store/chunked.js';
 import type { ConnectionRecord, StoreKind } from '../store/metadata.js';
 import { insecureStorageVariable } from '../store/select.js';
 import { DamagedCredentialError, DEFAULT_CONNECTION, readCredential } from './credentials.js';
@@ -72,7 +73,11 @@ async function check(record: ConnectionRecord, store: SecretStore): Promise<Conn
   try {
     credential = await readCredential({ store }, record.connector, record.name);
   } catch (error) {
-    if (error instanceof DamagedCredentialError) return { record, status: 'broken', problem: error.message, fix: reconnectCommand(record) };
+    // A value that does not parse, or a long value with a part deleted from the store, is
+    // broken for good: reading again does not help, connecting again does.
+    if (error instanceof DamagedCredentialError || error instanceof IncompleteEntryError) {
+      return { record, status: 'broken', problem: error.message, fix: reconnectCommand(record) };
+    }
     if (error instanceof CliError) return { record, status: 'unchecked', problem: error.message };
     throw error;
   }

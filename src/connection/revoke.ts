@@ -66,13 +66,14 @@ async function revokeOAuth1Token(
     tokenSecret: credential.tokenSecret,
     ...(auth.signatureMethod === 'RSA-SHA1' ? { rsaPrivateKey: secret } : { consumerSecret: secret }),
   };
-  const signed = signRequest({ method: 'POST', url: new URL(url), formBody: '' }, keys, freshTimestampAndNonce(deps.clock));
+  // Signed for each attempt, because a retry after HTTP 429 or 503 needs a fresh nonce.
+  const sign = (): string => signRequest({ method: 'POST', url: new URL(url), formBody: '' }, keys, freshTimestampAndNonce(deps.clock)).authorization;
 
   const response = await httpPost({
     fetch: deps.fetch,
     url,
     body: { form: {} },
-    headers: { Authorization: signed.authorization },
+    headers: () => ({ Authorization: sign() }),
     signal: deps.signal,
   });
   if (response.status >= 200 && response.status < 300) return;

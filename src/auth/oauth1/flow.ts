@@ -229,23 +229,27 @@ function consumerKeys(options: OAuth1FlowOptions): OAuth1Keys {
   };
 }
 
-/** Sends an empty form POST whose protocol parameters travel, signed, in the Authorization header (section 3.5.1). */
+/**
+ * Sends an empty form POST whose protocol parameters travel, signed, in the Authorization
+ * header (section 3.5.1). A retry after HTTP 429 or 503 is signed again with a fresh nonce.
+ */
 async function signedPost(
   options: OAuth1FlowOptions,
   url: string,
   keys: OAuth1Keys,
   extra: Pick<ProtocolOptions, 'callback' | 'verifier'>,
 ): Promise<TextResponse> {
-  const signed = signRequest({ method: 'POST', url: new URL(url), formBody: '' }, keys, {
-    ...freshTimestampAndNonce(options.clock, options.randomNonce),
-    ...extra,
-  });
+  const sign = (): string =>
+    signRequest({ method: 'POST', url: new URL(url), formBody: '' }, keys, {
+      ...freshTimestampAndNonce(options.clock, options.randomNonce),
+      ...extra,
+    }).authorization;
 
   return httpPost({
     fetch: options.fetch,
     url,
     body: { form: {} },
-    headers: { Authorization: signed.authorization, Accept: 'application/x-www-form-urlencoded, application/json;q=0.9' },
+    headers: () => ({ Authorization: sign(), Accept: 'application/x-www-form-urlencoded, application/json;q=0.9' }),
     signal: options.signal,
     timeoutMs: options.requestTimeoutMs,
   });

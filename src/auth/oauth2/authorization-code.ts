@@ -96,11 +96,21 @@ interface CallbackContext {
 }
 
 /**
- * Decides what a redirect means. `state` is checked before anything else, so a forged or
- * replayed redirect never reaches the token endpoint. The redirect server runs this at most
+ * Decides what a redirect means. `state` is checked before the code or error is read, so a
+ * forged or replayed redirect never reaches the token endpoint. The redirect server runs this at most
  * once to a decisive outcome, so the code is exchanged at most once.
  */
 async function handleCallback(query: URLSearchParams, context: CallbackContext): Promise<CallbackOutcome<TokenSuccess>> {
+  // Every authorization response has a `code` or an `error` (RFC 6749 section 4.1.2). A request
+  // with neither (a reload of the bare redirect URI, a prefetch, a port scan) does not end the flow.
+  if (!query.has('code') && !query.has('error')) {
+    return {
+      kind: 'ignored',
+      status: 400,
+      page: { title: 'Not an authorization response', message: 'This address waits for the provider to redirect here with a code or an error.' },
+    };
+  }
+
   const stateProblem = checkState(query.getAll('state'), context.state);
   if (stateProblem !== undefined) {
     const error = new AuthorizationError(
