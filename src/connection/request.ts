@@ -5,11 +5,14 @@
  * The credential goes only to the connector's own origin (its `baseUrl`, or without one the
  * origins of its auth URLs) and to hosts the user allows. Redirects are followed by hand, so
  * each hop is checked against the same rule and signed again (an OAuth 1.0a signature covers
- * the URL). An OAuth 2.0 request that gets HTTP 401 is retried once with a renewed token.
+ * the URL). An OAuth 2.0 request that gets HTTP 401 is retried once with a renewed token, and an
+ * idempotent request that gets 429 or 503 with a short Retry-After is retried at most twice.
  */
 
 import { applyCredential } from '../auth/apply.js';
-import { abortError, urlForMessages } from '../auth/http.js';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { abortError, isIdempotentMethod, MAX_RETRIES, retryDelayMs, urlForMessages } from '../auth/http.js';
 import { CliError, OperationError, UsageError } from '../cli/errors.js';
 import type { Connector } from '../definition/types.js';
 import { isLoopbackHost } from '../definition/urls.js';
@@ -132,6 +135,7 @@ export async function sendApiRequest(connection: OpenedConnection, request: ApiR
 
   let hop: Hop = { method, url: firstUrl, headers: new Headers(request.headers), body: request.body };
   let retried = false;
+  let busyRetries = 0;
   let redirects = 0;
   for (;;) {
     const credential = connector.auth.type === 'oauth2' ? await freshOAuth2Credential(connection) : connection.credential;
@@ -148,6 +152,20 @@ export async function sendApiRequest(connection: OpenedConnection, request: ApiR
       response = await deps.fetch(outgoing.url, { method: outgoing.method, headers: outgoing.headers, body: outgoing.body ?? null, redirect: 'manual', signal });
     } catch (error) {
       throw failure(error, hop.url, 'failed');
+    }
+
+    // A server shedding load (429, 503 with Retry-After) gets the same bounded patience as the
+    // token endpoint, but only for methods that are safe to repeat.
+    const wait = busyRetries < MAX_RETRIES && isIdempotentMethod(hop.method) ? retryDelayMs(response.status, response.headers, deps.clock.now()) : undefined;
+    if (wait !== undefined) {
+      busyRetries += 1;
+      await discard(response);
+      try {
+        await delay(wait, undefined, { signal });
+      } catch (error) {
+        throw failure(error, hop.url, 'failed');
+      }
+      continue;
     }
 
     if (response.status === 401 && credential.type === 'oauth2' && !retried) {

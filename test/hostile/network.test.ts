@@ -506,10 +506,26 @@ describe('API faults during request and check', () => {
     expect(api.count()).toBe(1);
   });
 
-  // TODO: `connector request` does not retry yet. The policy of httpPost (at most two retries
-  // after 429 or 503 with a Retry-After of up to 10 s) should apply to idempotent methods.
-  it.todo('request: GET is retried after 503');
-  it.todo('request: GET stops after three 503 responses');
+  it('request: GET is retried after 503', async () => {
+    const api = await endpoint('/v1/me', busy(503, '0'), json(200, { ok: true }));
+    await seedBasic(api);
+
+    const result = await cli(['request', '/v1/me']);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: true });
+    expect(api.count()).toBe(2);
+  });
+
+  it('request: GET stops after three 503 responses', async () => {
+    const api = await endpoint('/v1/me', busy(503, '0'), busy(503, '0'), busy(503, '0'), json(200, { ok: true }));
+    await seedBasic(api);
+
+    const result = await cli(['request', '/v1/me']);
+
+    expect(result.code).toBe(1);
+    expect(api.count()).toBe(3);
+  });
 
   it('check: silent server times out', async () => {
     const api = await endpoint('/v1/me', hang);
