@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, type Document, type LineCounter, type Node } from 'yaml';
+import { isMap, isPair, isScalar, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import type { ParsedSource } from './parse.js';
@@ -41,7 +41,7 @@ export function locate(document: Document.Parsed, path: (string | number)[]): Lo
   let keyNode: Node | undefined;
   for (const segment of path) {
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = pairsByKey(node).get(String(segment));
       if (!pair) return { node: undefined, keyNode: undefined };
       keyNode = pair.key as Node;
       node = pair.value;
@@ -53,6 +53,28 @@ export function locate(document: Document.Parsed, path: (string | number)[]): Lo
     }
   }
   return { node: (node ?? undefined) as Node | undefined, keyNode };
+}
+
+/**
+ * Each mapping's pairs by key text, the first pair winning as in a linear search. Built once per
+ * mapping, because a file with thousands of unknown keys gets one lookup per key, and a scan per
+ * lookup would make that quadratic. No caller changes a document after parsing it, so an index
+ * stays valid.
+ */
+const keyIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairsByKey(map: YAMLMap): Map<string, Pair> {
+  let index = keyIndexes.get(map);
+  if (index !== undefined) return index;
+
+  index = new Map();
+  for (const item of map.items) {
+    if (!isPair(item) || !isScalar(item.key)) continue;
+    const key = String(item.key.value);
+    if (!index.has(key)) index.set(key, item);
+  }
+  keyIndexes.set(map, index);
+  return index;
 }
 
 /** For a missing field, points at the closest ancestor that exists: its key, so `auth:` is underlined. */

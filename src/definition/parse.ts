@@ -1,4 +1,4 @@
-import { isMap, isScalar, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { isCollection, isMap, isScalar, LineCounter, parseAllDocuments, visit, type Document, type Node, type Scalar } from 'yaml';
 
 import type { Diagnostic } from './diagnostics.js';
 import type { SourceFile } from './source.js';
@@ -20,7 +20,7 @@ export interface ParsedSource {
 
 /** Parses the YAML layer of a connector file and reports every YAML-level problem. */
 export function parseSource(source: SourceFile): ParsedSource {
-  const lineCounter = new LineCounter();
+  const lineCounter = countLines(source.text);
   const result: ParsedSource = { source, document: undefined, lineCounter, value: undefined, diagnostics: [] };
   const fileProblem = (message: string, line = 0, column = 0): ParsedSource => {
     result.diagnostics.push({ line, column, path: '', message, severity: 'error' });
@@ -34,8 +34,7 @@ export function parseSource(source: SourceFile): ParsedSource {
     return fileProblem(`the file nests more than ${MAX_NESTING_DEPTH} levels deep; a connector file needs only a few`, tooDeep.line, tooDeep.column);
   }
 
-  const documents = parseAllDocuments(source.text, { lineCounter, uniqueKeys: false, keepSourceTokens: true });
-  const list = Array.isArray(documents) ? documents : [];
+  const list = parseDocuments(source.text);
   if (list.length === 0) return fileProblem('the file holds no YAML document');
   if (list.length > 1) {
     const second = list[1]!;
@@ -65,7 +64,9 @@ export function parseSource(source: SourceFile): ParsedSource {
     result.diagnostics.push({ line: start.line, column: start.col, endLine: end.line, endColumn: end.col, path: '', message, severity: 'error' });
   }
 
-  result.diagnostics.push(...findDuplicateKeys(document, lineCounter));
+  // A loop rather than push(...list): a file of many thousand repeated keys would pass more
+  // arguments than the call stack holds.
+  for (const diagnostic of findKeyProblems(document, lineCounter)) result.diagnostics.push(diagnostic);
   if (result.diagnostics.length > 0) return result;
 
   if (!isMap(document.contents)) {
@@ -77,12 +78,49 @@ export function parseSource(source: SourceFile): ParsedSource {
   try {
     result.value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
+    // yaml 2 reports both cases only when it builds the value, as a ReferenceError without a position.
+    const unresolved = error instanceof ReferenceError ? /^Unresolved alias.*: (.*)$/.exec(error.message) : null;
+    if (unresolved) {
+      const name = unresolved[1] ?? '';
+      const at = position(findAlias(document, name) ?? 0);
+      return fileProblem(`the alias *${name} refers to no anchor; define &${name} on a value before this line, or write the value out`, at.line, at.col);
+    }
     if (error instanceof ReferenceError && /alias/i.test(error.message)) {
       return fileProblem(`the file uses too many aliases (more than ${MAX_ALIAS_COUNT} expansions); write the values out instead`);
     }
     return fileProblem(`the YAML cannot be read: ${(error as Error).message}`);
   }
   return result;
+}
+
+/**
+ * Parses every YAML document in `text`, tuned for files with thousands of syntax errors. yaml
+ * 2.9 builds an Error per syntax error. With `prettyErrors` it also scans the text for each one
+ * to quote its line, which the diagnostic does not need and which makes such a file take
+ * minutes. Capturing the errors' stacks, which no diagnostic shows either, was about half of the
+ * remaining time in a CPU profile of a file of 65,000 stray commas.
+ */
+function parseDocuments(text: string) {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    const documents = parseAllDocuments(text, { uniqueKeys: false, keepSourceTokens: true, prettyErrors: false });
+    return Array.isArray(documents) ? documents : [];
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * Records where each line of `text` starts. The parser can fill a LineCounter as it goes, but
+ * yaml 2.9 skips line breaks inside some multi-line scalars that follow a syntax error, which
+ * put every later diagnostic a line too high.
+ */
+function countLines(text: string): LineCounter {
+  const counter = new LineCounter();
+  counter.addNewLine(0);
+  for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) counter.addNewLine(index + 1);
+  return counter;
 }
 
 function plainYamlMessage(code: string, message: string): string {
@@ -126,13 +164,45 @@ function findUnclosedQuote(document: Document.Parsed, errorOffset: number): numb
   return found;
 }
 
-/** Reports each repeated key with the line of its first use, which the parser alone does not give. */
-function findDuplicateKeys(document: Document.Parsed, lineCounter: LineCounter): Diagnostic[] {
+/** Returns the start offset of the first alias `*name`. */
+function findAlias(document: Document.Parsed, name: string): number | undefined {
+  let found: number | undefined;
+  visit(document, {
+    Alias(_key, node) {
+      if (node.source !== name || node.range === undefined || node.range === null) return undefined;
+      found = node.range[0];
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/**
+ * Reports each repeated key with the line of its first use, which the parser alone does not
+ * give. Also reports each key that is a list or mapping, because a plain object cannot have one
+ * and the YAML library would only print a process warning when it turns the key into text, and
+ * each scalar tagged `!!merge`.
+ */
+function findKeyProblems(document: Document.Parsed, lineCounter: LineCounter): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   visit(document, {
+    Scalar(_key, node) {
+      if (isMergeValue(node)) diagnostics.push(mergeTagProblem(node, lineCounter));
+    },
     Map(_key, map) {
       const seen = new Map<string, Node>();
       for (const pair of map.items) {
+        if (isCollection(pair.key)) {
+          const at = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+          diagnostics.push({
+            line: at.line,
+            column: at.col,
+            path: '',
+            message: 'a key is a list or mapping; a connector file uses plain keys such as `name`',
+            severity: 'error',
+          });
+          continue;
+        }
         if (!isScalar(pair.key)) continue;
         const name = String(pair.key.value);
         const first = seen.get(name);
@@ -159,6 +229,25 @@ function findDuplicateKeys(document: Document.Parsed, lineCounter: LineCounter):
 }
 
 /**
+ * Tells whether `node` is a scalar tagged `!!merge`. The tag turns it into the merge-key marker,
+ * a symbol, which is no value a connector file can contain and which structuredClone cannot copy.
+ */
+function isMergeValue(node: unknown): node is Scalar {
+  return isScalar(node) && typeof node.value === 'symbol';
+}
+
+function mergeTagProblem(node: Scalar, lineCounter: LineCounter): Diagnostic {
+  const at = lineCounter.linePos(node.range?.[0] ?? 0);
+  return {
+    line: at.line,
+    column: at.col,
+    path: '',
+    message: 'the tag `!!merge` marks a merge key (`<<`) and cannot stand on a value; remove the tag',
+    severity: 'error',
+  };
+}
+
+/**
  * Scans for flow brackets nested deeper than the limit, and for block indentation that deep,
  * without building a tree. Quoted strings and comments are skipped.
  */
@@ -168,13 +257,15 @@ function findExcessiveNesting(text: string): { line: number; column: number } | 
   let lineStart = 0;
   let quote: '"' | "'" | undefined;
 
+  const firstColumn = blockIndentation(text, 0);
+  if (firstColumn > MAX_NESTING_DEPTH * 4) return { line, column: firstColumn + 1 };
+
   for (let index = 0; index < text.length; index++) {
     const char = text[index];
     if (char === '\n') {
       line++;
       lineStart = index + 1;
-      let indent = 0;
-      while (text[index + 1 + indent] === ' ') indent++;
+      const indent = blockIndentation(text, lineStart);
       if (indent > MAX_NESTING_DEPTH * 4 && quote === undefined) return { line, column: indent + 1 };
       continue;
     }
@@ -198,4 +289,19 @@ function findExcessiveNesting(text: string): { line: number; column: number } | 
     }
   }
   return undefined;
+}
+
+/**
+ * Returns how far the line at `lineStart` is indented, counting the compact indicators `- `,
+ * `? ` and `: ` as indentation: `- - - x` nests three lists on one line, and the YAML parser
+ * recurses once per level whether the levels are spaces or indicators.
+ */
+function blockIndentation(text: string, lineStart: number): number {
+  let index = lineStart;
+  for (;;) {
+    while (text[index] === ' ') index++;
+    const isIndicator = (text[index] === '-' || text[index] === '?' || text[index] === ':') && /[ \t]/.test(text[index + 1] ?? '');
+    if (!isIndicator) return index - lineStart;
+    index += 2;
+  }
 }

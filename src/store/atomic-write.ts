@@ -2,11 +2,17 @@
  * Atomic file replacement: readers see either the old file or the complete new one, never a
  * partial write. Hand-written rather than taken from `write-file-atomic` because the steps are
  * few and the project keeps its dependency list short.
+ *
+ * The temporary file is named `.<name>.<host>.<pid>.<random>.tmp` next to the target, where
+ * `<host>` is a short hash of the host name. A process killed between creating and renaming it
+ * (by SIGKILL or a power loss) leaves it behind. The next successful write to the same target
+ * removes such leftovers.
  */
 
-import { randomBytes } from 'node:crypto';
-import { open, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 export interface WriteFileAtomicOptions {
@@ -26,7 +32,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const target = await resolveTarget(path);
   const mode = options.mode ?? (await existingMode(target));
-  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = join(dirname(target), `.${basename(target)}.${hostTag()}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 
   let handle: FileHandle | undefined;
   try {
@@ -51,6 +57,50 @@ export async function writeFileAtomic(
   }
 
   await syncFolder(dirname(target));
+  await removeLeftoverTemporaryFiles(target);
+}
+
+/** Returns eight hex digits of the host name's SHA-256, which distinguish processes of other hosts that share the folder. */
+function hostTag(): string {
+  return createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+}
+
+/**
+ * Removes temporary files of earlier writes to `target` whose process no longer runs on this
+ * host. Files of live processes and of other hosts are left alone, since they may be in the
+ * middle of a write. Errors are ignored, because the write itself has already succeeded.
+ */
+async function removeLeftoverTemporaryFiles(target: string): Promise<void> {
+  const folder = dirname(target);
+  const prefix = `.${basename(target)}.${hostTag()}.`;
+
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return;
+  }
+
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (!match) continue;
+
+    // NOTE: a reused pid keeps a leftover in place until that process ends too.
+    const pid = Number(match[1]);
+    if (pid === process.pid || processRuns(pid)) continue;
+    await unlink(join(folder, name)).catch(() => undefined);
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return !isErrorCode(error, 'ESRCH');
+  }
 }
 
 async function resolveTarget(path: string): Promise<string> {

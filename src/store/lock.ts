@@ -5,8 +5,8 @@
  *
  * The lock file contains the holder's pid, host name, a random token and the time it was taken.
  * A waiter removes the lock as stale when the holder's process no longer exists on this host,
- * or when the file was not touched for `staleMs`. The holder touches it every `staleMs / 3`, so
- * a slow but live holder is not taken for stale.
+ * when the file was not touched for `staleMs`, or when it has had no complete owner for 2 s. The
+ * holder touches it every `staleMs / 3`, so a slow but live holder is not taken for stale.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -34,6 +34,8 @@ interface LockOwner {
 
 const defaultTimeoutMs = 30_000;
 const defaultStaleMs = 60_000;
+/** How long a lock file may lack its owner before it counts as left by a killed process. */
+const incompleteOwnerMs = 2_000;
 const firstPollDelayMs = 5;
 const maxPollDelayMs = 100;
 
@@ -141,9 +143,12 @@ async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
 
   if (Date.now() - state.modifiedAt > staleMs) return true;
 
-  // A file without a complete owner is being written by its creator right now.
+  // A file without a complete owner is being written by its creator right now. After 2 s, far
+  // longer than writing the owner takes, the creator was killed in between, and waiting for
+  // staleMs would block every command until then.
   const owner = state.owner;
-  if (owner === undefined || owner.hostname !== hostname()) return false;
+  if (owner === undefined) return Date.now() - state.modifiedAt > incompleteOwnerMs;
+  if (owner.hostname !== hostname()) return false;
   return !processExists(owner.pid);
 }
 
