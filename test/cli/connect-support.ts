@@ -26,6 +26,8 @@ export function startCli(args: string[], options: { cwd: string; env?: NodeJS.Pr
     env: { PATH: process.env.PATH, HOME: options.cwd, CONNECTOR_CONFIG_DIR: join(options.cwd, '.connector-config'), ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // The CLI may exit before it reads stdin, which closes the pipe first; that is not a failure.
+  child.stdin.on('error', () => undefined);
 
   let stdout = '';
   let stderr = '';

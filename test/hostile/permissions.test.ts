@@ -53,6 +53,8 @@ function runWithOpenUmask(args: string[], options: { cwd: string; env: NodeJS.Pr
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // The CLI may exit without reading stdin, which closes the pipe first; that is not a failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
   });
 }

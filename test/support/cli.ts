@@ -36,6 +36,8 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // The CLI may exit without reading stdin, which closes the pipe first; that is not a failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
   });
 }

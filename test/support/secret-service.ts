@@ -204,6 +204,8 @@ export function run(
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', rejectRun);
     child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+    // A program that exits without reading stdin closes the pipe first; its exit code tells.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
