@@ -1,4 +1,5 @@
 import type { Io } from './deps.js';
+import { printable } from '../printable.js';
 
 export interface Style {
   error(text: string): string;
@@ -51,7 +52,8 @@ export function note(io: Io, line: string): void {
 }
 
 /** Formats rows as left-aligned columns under a header, for terminal tables. */
-export function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((row) => row.map(printable));
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)));
   const format = (row: string[]) =>
     row

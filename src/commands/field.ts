@@ -7,6 +7,8 @@ import { parseDottedPath } from '../definition/path.js';
 import { parseSource } from '../definition/parse.js';
 import { readFieldValue } from '../definition/field-value.js';
 import { InvalidFileError } from '../cli/errors.js';
+import { requireFreeLinkName } from '../definition/repository.js';
+import { homedir } from 'node:os';
 
 /** `connector get KEY`: prints one field; a mapping or list prints as JSON. */
 export async function runGet(args: unknown[], _options: Record<string, unknown>, deps: Deps): Promise<void> {
@@ -52,6 +54,10 @@ export async function runSet(args: unknown[], options: Record<string, unknown>, 
     }));
   } else {
     const value = readFieldValue(path, raw!);
+    refuseLiteralSecret(path, value);
+    if (path.length === 1 && path[0] === 'linkName' && typeof value === 'string' && loaded.source.path) {
+      await requireFreeLinkName(value, loaded.source.path, { home: homedir(), cwd: deps.cwd });
+    }
     ({ changed } = await changeConnectorFile(loaded, (editor) => editor.set(path, value)));
   }
 
@@ -60,4 +66,17 @@ export async function runSet(args: unknown[], options: Record<string, unknown>, 
     return;
   }
   note(deps.io, changed ? `${loaded.source.label}: ${options.unset === true ? 'removed' : 'set'} ${key}` : `${loaded.source.label}: ${key} already had that value`);
+}
+
+/**
+ * The tool never writes a secret into connector.yaml, which is meant to be committed: a secret
+ * field takes a reference, and the value goes to the keychain with `connector secret set`.
+ */
+export function refuseLiteralSecret(path: (string | number)[], value: unknown): void {
+  const field = path.length === 2 && path[0] === 'auth' ? path[1] : undefined;
+  if (field !== 'clientSecret' && field !== 'consumerSecret') return;
+  if (typeof value !== 'string' || value === 'keychain' || value.startsWith('env:') || value.startsWith('file:')) return;
+  throw new UsageError(`auth.${field} takes a reference, not the secret itself, because connector.yaml is meant to be committed; nothing was written`, {
+    hint: `keep it in the keychain with connector secret set ${field} (the file then says keychain), or write env:NAME to read it from an environment variable`,
+  });
 }

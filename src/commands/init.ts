@@ -19,6 +19,7 @@ import { listTemplates, readTemplate } from '../definition/templates.js';
 import { validateSource } from '../definition/validate.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { secretAccount, serviceFor } from '../store/accounts.js';
+import { refuseLiteralSecret } from './field.js';
 import { askGeneral, askScopes, askSecurity, validateLinkName, validateLogo, validateName, type Answers } from './init-questions.js';
 
 type Flags = Record<string, unknown>;
@@ -28,6 +29,7 @@ export async function run(args: unknown[], flags: Flags, deps: Deps): Promise<vo
   if (flags.listTemplates === true) return printTemplates(deps);
 
   const folder = resolveFolder(String(args[0] ?? '.'), deps.cwd);
+  await requireFolderOrNothing(folder, String(args[0] ?? '.'));
   const file = join(folder, DEFAULT_FILE_NAME);
   const label = join(String(args[0] ?? '.'), DEFAULT_FILE_NAME);
   if (flags.force !== true && (await exists(file))) {
@@ -253,7 +255,9 @@ function parseSetFlags(value: unknown): FieldValue[] {
     if (index <= 0) throw new UsageError(`--set takes KEY=VALUE, e.g. --set auth.tokenParams.audience=api (got ${JSON.stringify(item)})`);
     const path = parseDottedPath(item.slice(0, index));
     if (path[0] === 'stage') throw new UsageError('a new connector starts as Draft; promote it with connector ready');
-    return [path, readFieldValue(path, item.slice(index + 1))];
+    const value = readFieldValue(path, item.slice(index + 1));
+    refuseLiteralSecret(path, value);
+    return [path, value];
   });
 }
 
@@ -326,7 +330,7 @@ async function storeSecrets(answers: Answers, deps: Deps): Promise<void> {
     store = await deps.secretStore();
   } catch (error) {
     if (!(error instanceof OperationError) || !deps.interactive) {
-      throw new OperationError(`cannot keep the secret: ${(error as Error).message}; nothing was written`, {
+      throw new OperationError(`cannot keep the secret, so nothing was written: ${(error as Error).message.replace(/\.$/, '')}`, {
         hint: `pass --${answers.auth.type === 'oauth1' ? 'consumer' : 'client'}-secret-env NAME to read it from an environment variable instead, or --insecure-storage`,
         cause: error,
       });
@@ -352,6 +356,21 @@ async function storeSecrets(answers: Answers, deps: Deps): Promise<void> {
     answers.auth[field] = 'keychain';
   }
   answers.secrets = {};
+}
+
+/** DIR must be a folder, or not exist yet; a file there is a mistake in the argument. */
+async function requireFolderOrNothing(folder: string, given: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(folder);
+  } catch {
+    return;
+  }
+  if (!info.isDirectory()) {
+    throw new UsageError(`${given} is a file, but connector init takes the folder to create connector.yaml in`, {
+      hint: 'pass its folder, or a new folder name',
+    });
+  }
 }
 
 function resolveFolder(dir: string, cwd: string): string {

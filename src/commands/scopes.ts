@@ -43,7 +43,8 @@ function indexOfScope(scopes: ScopeRow[], value: string): number {
 
 /** `connector scopes list [--search TEXT]`: matches name or value, case-insensitively. */
 export async function runList(_args: unknown[], options: Record<string, unknown>, deps: Deps): Promise<void> {
-  const { scopes } = await loadScopes(deps);
+  const { scopes, authType } = await loadScopes(deps);
+  requireOAuth2(authType);
   const search = typeof options.search === 'string' ? options.search.toLowerCase() : undefined;
   const shown = search === undefined ? scopes : scopes.filter((scope) => scope.name.toLowerCase().includes(search) || scope.value.toLowerCase().includes(search));
 

@@ -4,7 +4,9 @@ import { note, printJson, styleFor } from '../cli/output.js';
 import { changeConnectorFile } from '../definition/change.js';
 import { formatDiagnostics, hasErrors } from '../definition/diagnostics.js';
 import { loadConnectorFile } from '../definition/file.js';
+import { requireFreeLinkName } from '../definition/repository.js';
 import { validateSource } from '../definition/validate.js';
+import { homedir } from 'node:os';
 
 /** `connector ready`: strict validation, then `stage: ready`. Running it twice changes nothing. */
 export async function runReady(_args: unknown[], _options: Record<string, unknown>, deps: Deps): Promise<void> {
@@ -18,6 +20,14 @@ export async function runReady(_args: unknown[], _options: Record<string, unknow
       `${loaded.source.label} is not ready: ${errors.length} problem${errors.length === 1 ? '' : 's'} to fix first:\n${details}`,
       { hint: 'fix each one (connector set KEY VALUE edits a field), then run connector ready again' },
     );
+  }
+
+  const linkName = (result.parsed.value as { linkName?: unknown } | undefined)?.linkName;
+  if (typeof linkName === 'string' && loaded.source.path) {
+    await requireFreeLinkName(linkName, loaded.source.path, { home: homedir(), cwd: deps.cwd });
+  }
+  for (const warning of result.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning')) {
+    note(deps.io, `${loaded.source.label}:${warning.line}:${warning.column}: warning: ${warning.message}`);
   }
 
   const { changed } = await changeConnectorFile(loaded, (editor) => editor.set(['stage'], 'ready'), { strict: true });

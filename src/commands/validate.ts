@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+
 import type { Deps } from '../cli/deps.js';
 import { SilentExit, ExitCode } from '../cli/errors.js';
 import { printJson, styleFor } from '../cli/output.js';
@@ -97,12 +99,19 @@ function printText(reports: FileReport[], invalid: number, deps: Deps): void {
 
 async function expandTargets(given: string[], cwd: string): Promise<(string | undefined)[]> {
   const targets: string[] = [];
+  // A file named twice (`a/connector.yaml` and `./a`) is checked once, or it would be its own duplicate.
+  const seen = new Set<string>();
   for (const item of given) {
     if (item === '-') {
       targets.push(item);
       continue;
     }
-    targets.push(...(await findConnectorFiles(item, cwd)));
+    for (const file of await findConnectorFiles(item, cwd)) {
+      const absolute = resolve(cwd, file);
+      if (seen.has(absolute)) continue;
+      seen.add(absolute);
+      targets.push(file);
+    }
   }
   return targets;
 }

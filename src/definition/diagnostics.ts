@@ -1,3 +1,5 @@
+import { printable } from '../printable.js';
+
 /** A problem found in a connector file, positioned for `FILE:LINE:COL: message` output. */
 export interface Diagnostic {
   /** 1-based; 0 when the problem has no place in the file (an empty file, a missing file). */
@@ -46,14 +48,15 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
   for (const diagnostic of diagnostics) {
     const where = diagnostic.line > 0 ? `${options.label}:${diagnostic.line}:${diagnostic.column}` : options.label;
     const severity = diagnostic.severity === 'warning' ? 'warning: ' : '';
+    const message = printable(diagnostic.message);
     const styled = options.style
-      ? (diagnostic.severity === 'warning' ? options.style.warning : options.style.error)(severity + diagnostic.message)
-      : severity + diagnostic.message;
+      ? (diagnostic.severity === 'warning' ? options.style.warning : options.style.error)(severity + message)
+      : severity + message;
     out.push(`${where}: ${styled}`);
 
     const sourceLine = lines && diagnostic.line > 0 ? lines[diagnostic.line - 1] : undefined;
     if (sourceLine === undefined) continue;
-    const shown = sourceLine.length > 200 ? sourceLine.slice(0, 200) + '…' : sourceLine;
+    const shown = printable(sourceLine.length > 200 ? sourceLine.slice(0, 200) + '…' : sourceLine);
     const start = Math.max(1, diagnostic.column);
     const end =
       diagnostic.endLine === diagnostic.line && diagnostic.endColumn !== undefined && diagnostic.endColumn > start

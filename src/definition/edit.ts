@@ -1,6 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, parse, stringify, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 
-import { UsageError } from '../cli/errors.js';
+import { InvalidFileError, UsageError } from '../cli/errors.js';
 import type { SourceFile } from './source.js';
 import { parseSource } from './parse.js';
 
@@ -111,7 +111,7 @@ export class TextEditor {
   private parse(): Document.Parsed {
     const parsed = parseSource({ ...this.source, text: this.text });
     if (!parsed.document || parsed.diagnostics.some((d) => d.severity === 'error')) {
-      throw new UsageError(`cannot edit ${this.source.label}: fix its YAML errors first (run connector validate)`);
+      throw new InvalidFileError(`cannot edit ${this.source.label}: fix its YAML errors first (run connector validate)`);
     }
     return parsed.document;
   }
@@ -280,7 +280,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Writes a scalar in the style it had, or plain when plain reads back as the same string. */
 export function scalarText(value: string | number | boolean, inFlow: boolean, originalType?: string | null): string {
   if (typeof value !== 'string') return String(value);
-  if (originalType === 'QUOTE_SINGLE') return `'${value.replace(/'/g, "''")}'`;
+  // Single quotes cannot escape a line break or a control character; double quotes can.
+  if (originalType === 'QUOTE_SINGLE' && !/[\u0000-\u001f\u007f]/.test(value)) return `'${value.replace(/'/g, "''")}'`;
   if (originalType === 'QUOTE_DOUBLE') return JSON.stringify(value);
   if (isSafePlain(value, inFlow)) return value;
   return JSON.stringify(value);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
+import { InvalidFileError } from '../cli/errors.js';
 import { searchConnectorFiles } from './discover.js';
 import { freeLinkName } from './link-name.js';
 import { parseSource } from './parse.js';
@@ -93,4 +94,17 @@ async function readLinkName(path: string): Promise<string | undefined> {
   if (isSourceProblem(source)) return undefined;
   const value = parseSource(source).value as { linkName?: unknown } | undefined;
   return typeof value?.linkName === 'string' ? value.linkName : undefined;
+}
+
+/**
+ * Raises InvalidFileError when another connector file in the same repository uses `linkName`,
+ * because connections are stored by link name and two connectors would share them.
+ */
+export async function requireFreeLinkName(linkName: string, file: string, options: { home: string; cwd: string }): Promise<void> {
+  const inUse = await linkNamesInRepository(dirname(file), { ...options, exclude: file });
+  const conflict = findLinkNameConflict(linkName, inUse);
+  if (conflict === undefined) return;
+  throw new InvalidFileError(`link name "${linkName}" is already used by ${conflict.owner}; link names must be unique within a repository, because connections are stored by link name`, {
+    hint: `choose another, for example: connector set linkName ${conflict.proposal}`,
+  });
 }

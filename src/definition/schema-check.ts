@@ -119,6 +119,11 @@ function describe(
 
 function patternMessage(field: string, path: (string | number)[], error: SchemaError): string {
   const last = path[path.length - 1];
+  if (last === 'name' || last === 'description') {
+    return /\S/.test(String(error.data))
+      ? `${field} must not contain line breaks, control characters or text-direction overrides, because terminals would act on them; remove them`
+      : `${field} must not be only spaces`;
+  }
   if (last === 'linkName') {
     return `${field} must start with a lower-case letter and use only a-z, 0-9 and _, e.g. zylker_files (got ${JSON.stringify(error.data)})`;
   }

@@ -410,3 +410,55 @@ describe('walking up', () => {
     expect(result.stdout).toBe('acme_basic\n');
   });
 });
+
+describe('guards found by trying the tool', () => {
+  it('set refuses a literal secret and writes nothing', async () => {
+    await cli(['init', '--no-input', ...scriptedInit.oauth2!]);
+    const before = file();
+    const result = await cli(['set', 'auth.clientSecret', 'sk_live_ABCDEF123456']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('connector secret set clientSecret');
+    expect(result.stderr).not.toContain('sk_live_ABCDEF123456');
+    expect(file()).toBe(before);
+    expect((await cli(['set', 'auth.clientSecret', 'env:OTHER_SECRET'])).code).toBe(0);
+  });
+
+  it('init --set refuses a literal secret', async () => {
+    const result = await cli(['init', '--no-input', ...scriptedInit.oauth2!, '--set', 'auth.clientSecret=plain-value']);
+    expect(result.code).toBe(2);
+    expect(readdirSync(folder.path)).not.toContain('connector.yaml');
+  });
+
+  it('refuses control characters in the name and shows them escaped', async () => {
+    await cli(['init', '--no-input', ...scriptedInit.basic!]);
+    writeFileSync(join(folder.path, 'connector.yaml'), file().replace('name: Acme Basic', 'name: "Acme \\e[31mRed\\u202E"'));
+    const result = await cli(['validate']);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain('name must not contain line breaks, control characters or text-direction overrides');
+    expect(result.stdout).not.toContain('\u001b');
+    const list = await cli(['list']);
+    expect(list.stdout).not.toContain('\u001b');
+    expect(list.stdout).not.toContain('\u202e');
+  });
+
+  it('init refuses a file given as DIR', async () => {
+    await cli(['init', '--no-input', ...scriptedInit.basic!]);
+    const result = await cli(['init', 'connector.yaml', '--no-input', '--name', 'X', '--auth', 'basic']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is a file');
+    expect(result.stderr).not.toContain('unexpected');
+  });
+
+  it('scopes list refuses a connector that is not OAuth 2.0', async () => {
+    await cli(['init', '--no-input', ...scriptedInit.basic!]);
+    const result = await cli(['scopes', 'list']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('only to OAuth 2.0');
+  });
+
+  it('exits 3 when an edit meets a file with YAML errors', async () => {
+    writeFileSync(join(folder.path, 'connector.yaml'), 'name: [\n');
+    const result = await cli(['set', 'name', 'x']);
+    expect(result.code).toBe(3);
+  });
+});

@@ -322,3 +322,28 @@ describe('linkNamesInRepository', () => {
     expect(inUse.names.size).toBeLessThan(20);
   });
 });
+
+describe('edits in a repository', () => {
+  it('set rejects a link name another file uses', async () => {
+    const before = read('connectors/basic_005/connector.yaml');
+    const result = await cli(['set', 'linkName', 'apikey_002'], join(repository.root, 'connectors', 'basic_005'));
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('already used by');
+    expect(result.stderr).toContain('connector set linkName apikey_002_2');
+    expect(read('connectors/basic_005/connector.yaml')).toBe(before);
+  });
+
+  it('ready rejects a link name another file uses', async () => {
+    const path = join(repository.root, 'connectors', 'basic_005', 'connector.yaml');
+    writeFileSync(path, read('connectors/basic_005/connector.yaml').replace(/linkName: .*/, 'linkName: apikey_002'));
+    const result = await cli(['ready'], join(repository.root, 'connectors', 'basic_005'));
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('link name "apikey_002" is already used by');
+  });
+
+  it('validate checks a file named twice once', async () => {
+    const result = await cli(['validate', 'connectors/basic_005', './connectors/basic_005/connector.yaml']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('already used');
+  });
+});

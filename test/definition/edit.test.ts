@@ -122,4 +122,10 @@ describe('TextEditor', () => {
     editor.set(['stage'], 'ready');
     expect(editor.result).toBe('schemaVersion: 1\nname: Bare\nlinkName: bare\nstage: ready\n');
   });
+
+  it('switches to double quotes for a line break', () => {
+    const editor = new TextEditor(source(original));
+    editor.set(['name'], 'Zylker\nFiles');
+    expect(editor.result).toContain('name: "Zylker\\nFiles"   # the display name');
+  });
 });
