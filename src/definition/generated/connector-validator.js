@@ -3,17 +3,19 @@
 "use strict";
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://connector.invalid/schemas/connector.schema.json","title":"connector.yaml","description":"Definition of a custom connector: how to reach one API and how it authenticates. A draft needs only schemaVersion, name, linkName and auth.type, while the ready stage also requires everything needed to connect.","examples":[{"schemaVersion":1,"name":"Zylker Files","linkName":"zylker_files","auth":{"type":"oauth2"}},{"schemaVersion":1,"name":"Zylker Files","linkName":"zylker_files","stage":"ready","baseUrl":"https://api.zylker.com","auth":{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"},"scopes":{"delimiter":"comma","items":[{"name":"Read files","value":"files.read"}]},"test":{"method":"GET","url":"/v1/me"}}],"type":"object","required":["schemaVersion","name","linkName","auth"],"properties":{"schemaVersion":{"type":"integer","const":1,"default":1,"description":"Version of the connector file format. Only 1 exists, and any other value is rejected so that a newer file is never misread.","examples":[1]},"name":{"type":"string","minLength":1,"maxLength":50,"pattern":"^$|\\S","description":"Display name of the connector, shown to people who connect to it. 1 to 50 characters, not only spaces.","examples":["Zylker Files","GitHub"]},"linkName":{"type":"string","maxLength":50,"pattern":"^[a-z][a-z0-9_]*$","description":"Identifier of the connector in commands and keychain entries: a lower-case letter followed by lower-case letters, digits or underscores, at most 50 characters. `connector init` derives it from name.","examples":["zylker_files","github"]},"description":{"type":"string","maxLength":255,"description":"Optional summary of what the connector gives access to, at most 255 characters.","examples":["Files in Zylker Drive"]},"logo":{"type":"string","minLength":1,"pattern":"\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$","description":"Optional path of a PNG, JPEG, GIF or SVG image, relative to this file.","examples":["./logo.png","assets/logo.svg"]},"stage":{"type":"string","enum":["draft","ready"],"default":"draft","description":"Lifecycle stage. A draft may be incomplete, but a ready connector must contain everything needed to connect, and only a ready connector can have connections. Default draft.","examples":["draft","ready"]},"baseUrl":{"type":"string","minLength":1,"description":"Optional base URL of the API. Relative request paths resolve against it, and credentials are sent only to its origin unless explicitly allowed. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com","https://{subdomain}.zylker.com/api/v1"]},"connectionParameters":{"type":"array","items":{"$ref":"#/$defs/connectionParameter"},"description":"Optional values asked for when a connection is made, such as a tenant subdomain. Each key can be used as a {key} placeholder in URLs.","examples":[[{"name":"Subdomain","key":"subdomain"},{"name":"Region","key":"region","default":"us"}]]},"auth":{"$ref":"#/$defs/auth","description":"How the connector authenticates. auth.type selects the shape, and keys that belong to another type are rejected.","examples":[{"type":"oauth2"},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]},"scopes":{"type":"object","additionalProperties":false,"properties":{"delimiter":{"type":"string","enum":["comma","space","plus"],"default":"comma","description":"How scope values are joined in the authorization request: comma (,), space or plus (+). Default comma.","examples":["comma","space"]},"items":{"type":"array","items":{"$ref":"#/$defs/scope"},"description":"Scopes the connector can request.","examples":[[{"name":"Read files","value":"files.read"}]]}},"description":"Optional scopes the connector can request, and how they are joined. Only an OAuth 2.0 connector (auth.type oauth2) may have them.","examples":[{"delimiter":"space","items":[{"name":"Read files","value":"files.read"}]}]},"test":{"type":"object","additionalProperties":false,"required":["method","url"],"properties":{"method":{"type":"string","enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"],"description":"HTTP method of the test request, in upper case.","examples":["GET","POST"]},"url":{"type":"string","minLength":1,"description":"URL of the test request: either a path starting with / that is resolved against baseUrl, or an absolute URL that follows the same rules as baseUrl.","examples":["/v1/me","https://api.zylker.com/v1/me"]}},"description":"Optional request that `connector check` sends with a connection's credentials to prove that the connection works, such as a who-am-I endpoint.","examples":[{"method":"GET","url":"/v1/me"}]}},"additionalProperties":false,"$comment":"The if/then below holds the ready-stage requirements. They sit on the auth object so that Ajv reports each one at /auth with the missing key in params.missingProperty. Patterns accept the empty string wherever minLength already rejects it, so an empty value gets one error rather than two.","if":{"properties":{"stage":{"const":"ready"}},"required":["stage"]},"then":{"properties":{"auth":{"$ref":"#/$defs/readyAuth","description":"In the ready stage, the auth settings must include everything needed to connect.","examples":[{"type":"basic","username":{"name":"User name","key":"username"},"password":{"name":"Password","key":"password"}},{"type":"apiKey","location":"header","parameters":[{"name":"API key","key":"Authorization","prefix":"Bearer "}]},{"type":"oauth1","consumerKey":"ck_123","consumerSecret":"env:ZYLKER_CONSUMER_SECRET","requestTokenUrl":"https://api.zylker.com/oauth/request_token","authorizationUrl":"https://api.zylker.com/oauth/authorize","accessTokenUrl":"https://api.zylker.com/oauth/access_token"},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]}}},"$defs":{"parameterField":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","minLength":1,"description":"Prompt shown when the value is asked for at connect time.","examples":["User name","API key"]},"key":{"type":"string","minLength":1,"description":"Identifier of the value in the stored connection.","examples":["username","password"]}},"description":"A value asked for at connect time.","examples":[{"name":"User name","key":"username"}]},"connectionParameter":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","minLength":1,"description":"Prompt shown when the value is asked for at connect time.","examples":["Subdomain","Region"]},"key":{"type":"string","minLength":1,"pattern":"^[^{}\\s]*$","description":"Identifier of the value, used as a {key} placeholder in URLs. No spaces or braces.","examples":["subdomain","region"]},"default":{"type":"string","description":"Optional value used when nothing is entered.","examples":["us"]}},"description":"A value asked for when a connection is made.","examples":[{"name":"Region","key":"region","default":"us"}]},"scope":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string","minLength":1,"pattern":"^$|\\S","description":"Human-readable label of the scope, shown when scopes are chosen.","examples":["Read files"]},"value":{"type":"string","minLength":1,"pattern":"^\\S*$","description":"Scope value sent to the provider, exactly as the provider documents it. No spaces.","examples":["files.read","https://www.googleapis.com/auth/drive.readonly"]}},"description":"One scope the connector can request.","examples":[{"name":"Read files","value":"files.read"}]},"auth":{"$comment":"Each auth type closes its own object with additionalProperties: false, so a key of another type fails with one error that names the key, where oneOf would report a failure for every type.","type":"object","required":["type"],"properties":{"type":{"type":"string","enum":["basic","apiKey","oauth1","oauth2"],"description":"Authentication scheme: basic (HTTP Basic), apiKey (keys sent in headers, query or form), oauth1 (OAuth 1.0a) or oauth2 (OAuth 2.0). It decides which other auth keys apply.","examples":["oauth2","apiKey"]}},"allOf":[{"if":{"properties":{"type":{"const":"basic"}},"required":["type"]},"then":{"$ref":"#/$defs/basicAuth"}},{"if":{"properties":{"type":{"const":"apiKey"}},"required":["type"]},"then":{"$ref":"#/$defs/apiKeyAuth"}},{"if":{"properties":{"type":{"const":"oauth1"}},"required":["type"]},"then":{"$ref":"#/$defs/oauth1Auth"}},{"if":{"properties":{"type":{"const":"oauth2"}},"required":["type"]},"then":{"$ref":"#/$defs/oauth2Auth"}}],"description":"How the connector authenticates. auth.type selects the shape, and keys that belong to another type are rejected.","examples":[{"type":"basic"},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]},"basicAuth":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"basic","description":"HTTP Basic authentication.","examples":["basic"]},"username":{"$ref":"#/$defs/parameterField","description":"The user name field. Its value is sent as the user part of Authorization: Basic base64(username:password).","examples":[{"name":"User name","key":"username"}]},"password":{"$ref":"#/$defs/parameterField","description":"The password field. Its value is sent as the password part of the Basic credentials and is kept in the keychain.","examples":[{"name":"Password","key":"password"}]}},"description":"HTTP Basic authentication: a user name and a password asked for at connect time.","examples":[{"type":"basic","username":{"name":"User name","key":"username"},"password":{"name":"Password","key":"password"}}]},"apiKeyAuth":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"apiKey","description":"API keys sent with every request.","examples":["apiKey"]},"location":{"type":"string","enum":["header","query","form"],"default":"header","description":"Where each parameter is sent: an HTTP header, a URL query parameter, or a form field in the request body. Default header.","examples":["header","query"]},"parameters":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/apiKeyParameter"},"description":"The keys asked for at connect time, each sent under its own key.","examples":[[{"name":"API key","key":"X-Api-Key"}],[{"name":"Access token","key":"Authorization","prefix":"Bearer "}]]}},"description":"API keys asked for at connect time and sent with every request.","examples":[{"type":"apiKey","location":"header","parameters":[{"name":"API key","key":"Authorization","prefix":"Bearer "}]}]},"apiKeyParameter":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","minLength":1,"description":"Prompt shown when the value is asked for at connect time.","examples":["API key"]},"key":{"type":"string","minLength":1,"description":"Header name, query parameter name or form field name that the value is sent under.","examples":["X-Api-Key","Authorization","api_key"]},"prefix":{"type":"string","description":"Optional text sent before the value, such as \"Bearer \" with its trailing space.","examples":["Bearer ","Token "]}},"description":"One API key: the prompt, where it is sent, and an optional prefix.","examples":[{"name":"Access token","key":"Authorization","prefix":"Bearer "}]},"oauth1Auth":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"oauth1","description":"OAuth 1.0a (RFC 5849) with the three-legged flow.","examples":["oauth1"]},"consumerKey":{"type":"string","minLength":1,"description":"Consumer key (client identifier) issued by the provider. Quote it in YAML if it looks like a number.","examples":["ck_123","xvz1evFS4wEEPTGEFPHBog"]},"consumerSecret":{"type":"string","minLength":1,"description":"Consumer secret. Write a reference, not the value: env:NAME reads the environment variable NAME when the secret is needed, and keychain reads the value that `connector init` or `connector secret set` stored in the OS keychain. A literal value is accepted with a warning, because this file is meant to be committed. With RSA-SHA1, write file:PATH to point at the PEM private key instead.","examples":["env:ZYLKER_CONSUMER_SECRET","keychain","file:./private-key.pem"]},"requestTokenUrl":{"type":"string","minLength":1,"description":"Endpoint that issues temporary credentials (the request token). Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/request_token"]},"authorizationUrl":{"type":"string","minLength":1,"description":"Page where the user approves the request token in the browser. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/authorize"]},"accessTokenUrl":{"type":"string","minLength":1,"description":"Endpoint that exchanges the approved request token and verifier for token credentials. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/access_token"]},"revokeTokenUrl":{"type":"string","minLength":1,"description":"Optional endpoint that invalidates the token credentials on `connector disconnect`. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/revoke"]},"signatureMethod":{"type":"string","enum":["HMAC-SHA1","HMAC-SHA256","PLAINTEXT","RSA-SHA1"],"default":"HMAC-SHA1","description":"How requests are signed. PLAINTEXT sends the secrets in clear and is safe only over HTTPS. Default HMAC-SHA1.","examples":["HMAC-SHA1","RSA-SHA1"]}},"description":"OAuth 1.0a: a consumer key and secret, and the three endpoints of the three-legged flow.","examples":[{"type":"oauth1","consumerKey":"ck_123","consumerSecret":"env:ZYLKER_CONSUMER_SECRET","requestTokenUrl":"https://api.zylker.com/oauth/request_token","authorizationUrl":"https://api.zylker.com/oauth/authorize","accessTokenUrl":"https://api.zylker.com/oauth/access_token"}]},"oauth2Auth":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"oauth2","description":"OAuth 2.0 (RFC 6749).","examples":["oauth2"]},"grantType":{"type":"string","enum":["authorizationCode","clientCredentials","deviceCode"],"default":"authorizationCode","description":"Grant used to obtain tokens: authorizationCode (browser and loopback redirect), clientCredentials (no user) or deviceCode (RFC 8628, a code entered on another device). Default authorizationCode.","examples":["authorizationCode","deviceCode"]},"clientId":{"type":"string","minLength":1,"description":"Client identifier issued by the provider. Quote it in YAML if it looks like a number.","examples":["1000.ABC","123456789012-abc.apps.googleusercontent.com"]},"clientSecret":{"type":"string","minLength":1,"description":"Optional client secret. Public clients that rely on PKCE have none. Write a reference, not the value: env:NAME reads the environment variable NAME when the secret is needed, and keychain reads the value that `connector init` or `connector secret set` stored in the OS keychain. A literal value is accepted with a warning, because this file is meant to be committed.","examples":["keychain","env:ZYLKER_CLIENT_SECRET"]},"authorizationUrl":{"type":"string","minLength":1,"description":"Authorization endpoint opened in the browser. Required in the ready stage for the authorizationCode grant. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/auth"]},"deviceAuthorizationUrl":{"type":"string","minLength":1,"description":"Device authorization endpoint (RFC 8628). Required in the ready stage for the deviceCode grant. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/device"]},"tokenUrl":{"type":"string","minLength":1,"description":"Token endpoint that issues access tokens. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/token","https://{subdomain}.zylker.com/oauth/token"]},"refreshTokenUrl":{"type":"string","minLength":1,"description":"Optional endpoint for refresh token requests. Default tokenUrl. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/token"]},"revokeTokenUrl":{"type":"string","minLength":1,"description":"Optional revocation endpoint (RFC 7009) called by `connector disconnect`. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/revoke"]},"bearerName":{"type":"string","minLength":1,"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]*$","default":"Bearer","description":"Authentication scheme put before the access token in the Authorization header: one HTTP token without spaces. Default Bearer.","examples":["Bearer","Zoho-oauthtoken"]},"expiresIn":{"type":"integer","exclusiveMinimum":0,"default":3600,"description":"Lifetime in seconds assumed for an access token when the token response has no expires_in. Default 3600.","examples":[3600,86400]},"pkce":{"type":"boolean","default":true,"description":"Whether to send a PKCE code challenge (RFC 7636, S256) with the authorizationCode grant. Default true.","examples":[true,false]},"clientAuthentication":{"type":"string","enum":["body","basic"],"default":"body","description":"How the client authenticates at the token endpoint: body sends client_id and client_secret as request parameters (client_secret_post), basic sends them in an HTTP Basic Authorization header (client_secret_basic). Default body.","examples":["body","basic"]},"tokenRequestFormat":{"type":"string","enum":["form","json"],"default":"form","description":"How the token request body is encoded: form (application/x-www-form-urlencoded, as RFC 6749 specifies) or json. Default form.","examples":["form","json"]},"redirectUri":{"type":"string","minLength":1,"description":"Optional fixed redirect URI, for providers that accept only the exact URI registered with them. The tool listens on it, so it must be a loopback http:// URL on 127.0.0.1 or [::1] with a port, and without a query or fragment.","examples":["http://127.0.0.1:8765/callback"]},"authorizationParams":{"type":"object","propertyNames":{"type":"string","minLength":1},"additionalProperties":{"type":"string"},"description":"Optional extra query parameters added to the authorization URL. Values are strings, so quote values such as true or 123.","examples":[{"access_type":"offline","prompt":"consent"}]},"tokenParams":{"type":"object","propertyNames":{"type":"string","minLength":1},"additionalProperties":{"type":"string"},"description":"Optional extra parameters added to every token request. Values are strings, so quote values such as true or 123.","examples":[{"audience":"https://api.zylker.com"}]}},"description":"OAuth 2.0: client credentials, endpoints, and how tokens are requested and sent.","examples":[{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]},"readyAuth":{"$comment":"The property entries here only annotate: Ajv strict mode wants every required name declared in properties, and an entry without assertions adds no second error. An oauth2 auth without grantType follows the authorizationCode rules, its default.","type":"object","allOf":[{"if":{"properties":{"type":{"const":"basic"}},"required":["type"]},"then":{"required":["username","password"],"properties":{"username":{"description":"Required in the ready stage.","examples":[{"name":"User name","key":"username"}]},"password":{"description":"Required in the ready stage.","examples":[{"name":"Password","key":"password"}]}}}},{"if":{"properties":{"type":{"const":"apiKey"}},"required":["type"]},"then":{"required":["location","parameters"],"properties":{"location":{"description":"Required in the ready stage.","examples":["header"]},"parameters":{"description":"Required in the ready stage, with at least one parameter.","examples":[[{"name":"API key","key":"X-Api-Key"}]]}}}},{"if":{"properties":{"type":{"const":"oauth1"}},"required":["type"]},"then":{"required":["consumerKey","consumerSecret","requestTokenUrl","authorizationUrl","accessTokenUrl"],"properties":{"consumerKey":{"description":"Required in the ready stage.","examples":["ck_123"]},"consumerSecret":{"description":"Required in the ready stage.","examples":["env:ZYLKER_CONSUMER_SECRET"]},"requestTokenUrl":{"description":"Required in the ready stage.","examples":["https://api.zylker.com/oauth/request_token"]},"authorizationUrl":{"description":"Required in the ready stage.","examples":["https://api.zylker.com/oauth/authorize"]},"accessTokenUrl":{"description":"Required in the ready stage.","examples":["https://api.zylker.com/oauth/access_token"]}}}},{"if":{"properties":{"type":{"const":"oauth2"}},"required":["type"]},"then":{"required":["clientId","tokenUrl"],"properties":{"clientId":{"description":"Required in the ready stage.","examples":["1000.ABC"]},"tokenUrl":{"description":"Required in the ready stage.","examples":["https://accounts.zylker.com/oauth/v2/token"]}},"allOf":[{"if":{"properties":{"grantType":{"const":"authorizationCode"}}},"then":{"required":["authorizationUrl"],"properties":{"authorizationUrl":{"description":"Required in the ready stage for the authorizationCode grant.","examples":["https://accounts.zylker.com/oauth/v2/auth"]}}}},{"if":{"properties":{"grantType":{"const":"deviceCode"}},"required":["grantType"]},"then":{"required":["deviceAuthorizationUrl"],"properties":{"deviceAuthorizationUrl":{"description":"Required in the ready stage for the deviceCode grant.","examples":["https://accounts.zylker.com/oauth/v2/device"]}}}},{"if":{"properties":{"grantType":{"const":"clientCredentials"}},"required":["grantType"]},"then":{"required":["clientSecret"],"properties":{"clientSecret":{"description":"Required in the ready stage for the clientCredentials grant.","examples":["env:ZYLKER_CLIENT_SECRET"]}}}}]}}],"description":"Requirements that the ready stage adds to the auth settings of each type.","examples":[{"type":"basic","username":{"name":"User name","key":"username"},"password":{"name":"Password","key":"password"}},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://connector.invalid/schemas/connector.schema.json","title":"connector.yaml","description":"Definition of a custom connector: how to reach one API and how it authenticates. A draft needs only schemaVersion, name, linkName and auth.type, while the ready stage also requires everything needed to connect.","examples":[{"schemaVersion":1,"name":"Zylker Files","linkName":"zylker_files","auth":{"type":"oauth2"}},{"schemaVersion":1,"name":"Zylker Files","linkName":"zylker_files","stage":"ready","baseUrl":"https://api.zylker.com","auth":{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"},"scopes":{"delimiter":"comma","items":[{"name":"Read files","value":"files.read"}]},"test":{"method":"GET","url":"/v1/me"}}],"type":"object","required":["schemaVersion","name","linkName","auth"],"properties":{"schemaVersion":{"type":"integer","const":1,"default":1,"description":"Version of the connector file format. Only 1 exists, and any other value is rejected so that a newer file is never misread.","examples":[1]},"name":{"type":"string","minLength":1,"maxLength":50,"pattern":"^$|^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$","description":"Display name of the connector, shown to people who connect to it. 1 to 50 characters, not only spaces, without control characters or text-direction overrides (they would reach terminals as they are).","examples":["Zylker Files","GitHub"]},"linkName":{"type":"string","maxLength":50,"pattern":"^[a-z][a-z0-9_]*$","description":"Identifier of the connector in commands and keychain entries: a lower-case letter followed by lower-case letters, digits or underscores, at most 50 characters. `connector init` derives it from name.","examples":["zylker_files","github"]},"description":{"type":"string","maxLength":255,"description":"Optional summary of what the connector gives access to, at most 255 characters, on one line and without control characters or text-direction overrides.","examples":["Files in Zylker Drive"],"pattern":"^[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"},"logo":{"type":"string","minLength":1,"pattern":"\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$","description":"Optional path of a PNG, JPEG, GIF or SVG image, relative to this file.","examples":["./logo.png","assets/logo.svg"]},"stage":{"type":"string","enum":["draft","ready"],"default":"draft","description":"Lifecycle stage. A draft may be incomplete, but a ready connector must contain everything needed to connect, and only a ready connector can have connections. Default draft.","examples":["draft","ready"]},"baseUrl":{"type":"string","minLength":1,"description":"Optional base URL of the API. Relative request paths resolve against it, and credentials are sent only to its origin unless explicitly allowed. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com","https://{subdomain}.zylker.com/api/v1"]},"connectionParameters":{"type":"array","items":{"$ref":"#/$defs/connectionParameter"},"description":"Optional values asked for when a connection is made, such as a tenant subdomain. Each key can be used as a {key} placeholder in URLs.","examples":[[{"name":"Subdomain","key":"subdomain"},{"name":"Region","key":"region","default":"us"}]]},"auth":{"$ref":"#/$defs/auth","description":"How the connector authenticates. auth.type selects the shape, and keys that belong to another type are rejected.","examples":[{"type":"oauth2"},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]},"scopes":{"type":"object","additionalProperties":false,"properties":{"delimiter":{"type":"string","enum":["comma","space","plus"],"default":"comma","description":"How scope values are joined in the authorization request: comma (,), space or plus (+). Default comma.","examples":["comma","space"]},"items":{"type":"array","items":{"$ref":"#/$defs/scope"},"description":"Scopes the connector can request.","examples":[[{"name":"Read files","value":"files.read"}]]}},"description":"Optional scopes the connector can request, and how they are joined. Only an OAuth 2.0 connector (auth.type oauth2) may have them.","examples":[{"delimiter":"space","items":[{"name":"Read files","value":"files.read"}]}]},"test":{"type":"object","additionalProperties":false,"required":["method","url"],"properties":{"method":{"type":"string","enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"],"description":"HTTP method of the test request, in upper case.","examples":["GET","POST"]},"url":{"type":"string","minLength":1,"description":"URL of the test request: either a path starting with / that is resolved against baseUrl, or an absolute URL that follows the same rules as baseUrl.","examples":["/v1/me","https://api.zylker.com/v1/me"]}},"description":"Optional request that `connector check` sends with a connection's credentials to prove that the connection works, such as a who-am-I endpoint.","examples":[{"method":"GET","url":"/v1/me"}]}},"additionalProperties":false,"$comment":"The if/then below holds the ready-stage requirements. They sit on the auth object so that Ajv reports each one at /auth with the missing key in params.missingProperty. Patterns accept the empty string wherever minLength already rejects it, so an empty value gets one error rather than two.","if":{"properties":{"stage":{"const":"ready"}},"required":["stage"]},"then":{"properties":{"auth":{"$ref":"#/$defs/readyAuth","description":"In the ready stage, the auth settings must include everything needed to connect.","examples":[{"type":"basic","username":{"name":"User name","key":"username"},"password":{"name":"Password","key":"password"}},{"type":"apiKey","location":"header","parameters":[{"name":"API key","key":"Authorization","prefix":"Bearer "}]},{"type":"oauth1","consumerKey":"ck_123","consumerSecret":"env:ZYLKER_CONSUMER_SECRET","requestTokenUrl":"https://api.zylker.com/oauth/request_token","authorizationUrl":"https://api.zylker.com/oauth/authorize","accessTokenUrl":"https://api.zylker.com/oauth/access_token"},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]}}},"$defs":{"parameterField":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","minLength":1,"description":"Prompt shown when the value is asked for at connect time.","examples":["User name","API key"]},"key":{"type":"string","minLength":1,"description":"Identifier of the value in the stored connection.","examples":["username","password"]}},"description":"A value asked for at connect time.","examples":[{"name":"User name","key":"username"}]},"connectionParameter":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","minLength":1,"description":"Prompt shown when the value is asked for at connect time.","examples":["Subdomain","Region"]},"key":{"type":"string","minLength":1,"pattern":"^[^{}\\s]*$","description":"Identifier of the value, used as a {key} placeholder in URLs. No spaces or braces.","examples":["subdomain","region"]},"default":{"type":"string","description":"Optional value used when nothing is entered.","examples":["us"]}},"description":"A value asked for when a connection is made.","examples":[{"name":"Region","key":"region","default":"us"}]},"scope":{"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string","minLength":1,"pattern":"^$|\\S","description":"Human-readable label of the scope, shown when scopes are chosen.","examples":["Read files"]},"value":{"type":"string","minLength":1,"pattern":"^\\S*$","description":"Scope value sent to the provider, exactly as the provider documents it. No spaces.","examples":["files.read","https://www.googleapis.com/auth/drive.readonly"]}},"description":"One scope the connector can request.","examples":[{"name":"Read files","value":"files.read"}]},"auth":{"$comment":"Each auth type closes its own object with additionalProperties: false, so a key of another type fails with one error that names the key, where oneOf would report a failure for every type.","type":"object","required":["type"],"properties":{"type":{"type":"string","enum":["basic","apiKey","oauth1","oauth2"],"description":"Authentication scheme: basic (HTTP Basic), apiKey (keys sent in headers, query or form), oauth1 (OAuth 1.0a) or oauth2 (OAuth 2.0). It decides which other auth keys apply.","examples":["oauth2","apiKey"]}},"allOf":[{"if":{"properties":{"type":{"const":"basic"}},"required":["type"]},"then":{"$ref":"#/$defs/basicAuth"}},{"if":{"properties":{"type":{"const":"apiKey"}},"required":["type"]},"then":{"$ref":"#/$defs/apiKeyAuth"}},{"if":{"properties":{"type":{"const":"oauth1"}},"required":["type"]},"then":{"$ref":"#/$defs/oauth1Auth"}},{"if":{"properties":{"type":{"const":"oauth2"}},"required":["type"]},"then":{"$ref":"#/$defs/oauth2Auth"}}],"description":"How the connector authenticates. auth.type selects the shape, and keys that belong to another type are rejected.","examples":[{"type":"basic"},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]},"basicAuth":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"basic","description":"HTTP Basic authentication.","examples":["basic"]},"username":{"$ref":"#/$defs/parameterField","description":"The user name field. Its value is sent as the user part of Authorization: Basic base64(username:password).","examples":[{"name":"User name","key":"username"}]},"password":{"$ref":"#/$defs/parameterField","description":"The password field. Its value is sent as the password part of the Basic credentials and is kept in the keychain.","examples":[{"name":"Password","key":"password"}]}},"description":"HTTP Basic authentication: a user name and a password asked for at connect time.","examples":[{"type":"basic","username":{"name":"User name","key":"username"},"password":{"name":"Password","key":"password"}}]},"apiKeyAuth":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"apiKey","description":"API keys sent with every request.","examples":["apiKey"]},"location":{"type":"string","enum":["header","query","form"],"default":"header","description":"Where each parameter is sent: an HTTP header, a URL query parameter, or a form field in the request body. Default header.","examples":["header","query"]},"parameters":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/apiKeyParameter"},"description":"The keys asked for at connect time, each sent under its own key.","examples":[[{"name":"API key","key":"X-Api-Key"}],[{"name":"Access token","key":"Authorization","prefix":"Bearer "}]]}},"description":"API keys asked for at connect time and sent with every request.","examples":[{"type":"apiKey","location":"header","parameters":[{"name":"API key","key":"Authorization","prefix":"Bearer "}]}]},"apiKeyParameter":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","minLength":1,"description":"Prompt shown when the value is asked for at connect time.","examples":["API key"]},"key":{"type":"string","minLength":1,"description":"Header name, query parameter name or form field name that the value is sent under.","examples":["X-Api-Key","Authorization","api_key"]},"prefix":{"type":"string","description":"Optional text sent before the value, such as \"Bearer \" with its trailing space.","examples":["Bearer ","Token "]}},"description":"One API key: the prompt, where it is sent, and an optional prefix.","examples":[{"name":"Access token","key":"Authorization","prefix":"Bearer "}]},"oauth1Auth":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"oauth1","description":"OAuth 1.0a (RFC 5849) with the three-legged flow.","examples":["oauth1"]},"consumerKey":{"type":"string","minLength":1,"description":"Consumer key (client identifier) issued by the provider. Quote it in YAML if it looks like a number.","examples":["ck_123","xvz1evFS4wEEPTGEFPHBog"]},"consumerSecret":{"type":"string","minLength":1,"description":"Consumer secret. Write a reference, not the value: env:NAME reads the environment variable NAME when the secret is needed, and keychain reads the value that `connector init` or `connector secret set` stored in the OS keychain. A literal value is accepted with a warning, because this file is meant to be committed. With RSA-SHA1, write file:PATH to point at the PEM private key instead.","examples":["env:ZYLKER_CONSUMER_SECRET","keychain","file:./private-key.pem"]},"requestTokenUrl":{"type":"string","minLength":1,"description":"Endpoint that issues temporary credentials (the request token). Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/request_token"]},"authorizationUrl":{"type":"string","minLength":1,"description":"Page where the user approves the request token in the browser. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/authorize"]},"accessTokenUrl":{"type":"string","minLength":1,"description":"Endpoint that exchanges the approved request token and verifier for token credentials. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/access_token"]},"revokeTokenUrl":{"type":"string","minLength":1,"description":"Optional endpoint that invalidates the token credentials on `connector disconnect`. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/revoke"]},"signatureMethod":{"type":"string","enum":["HMAC-SHA1","HMAC-SHA256","PLAINTEXT","RSA-SHA1"],"default":"HMAC-SHA1","description":"How requests are signed. PLAINTEXT sends the secrets in clear and is safe only over HTTPS. Default HMAC-SHA1.","examples":["HMAC-SHA1","RSA-SHA1"]}},"description":"OAuth 1.0a: a consumer key and secret, and the three endpoints of the three-legged flow.","examples":[{"type":"oauth1","consumerKey":"ck_123","consumerSecret":"env:ZYLKER_CONSUMER_SECRET","requestTokenUrl":"https://api.zylker.com/oauth/request_token","authorizationUrl":"https://api.zylker.com/oauth/authorize","accessTokenUrl":"https://api.zylker.com/oauth/access_token"}]},"oauth2Auth":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"oauth2","description":"OAuth 2.0 (RFC 6749).","examples":["oauth2"]},"grantType":{"type":"string","enum":["authorizationCode","clientCredentials","deviceCode"],"default":"authorizationCode","description":"Grant used to obtain tokens: authorizationCode (browser and loopback redirect), clientCredentials (no user) or deviceCode (RFC 8628, a code entered on another device). Default authorizationCode.","examples":["authorizationCode","deviceCode"]},"clientId":{"type":"string","minLength":1,"description":"Client identifier issued by the provider. Quote it in YAML if it looks like a number.","examples":["1000.ABC","123456789012-abc.apps.googleusercontent.com"]},"clientSecret":{"type":"string","minLength":1,"description":"Optional client secret. Public clients that rely on PKCE have none. Write a reference, not the value: env:NAME reads the environment variable NAME when the secret is needed, and keychain reads the value that `connector init` or `connector secret set` stored in the OS keychain. A literal value is accepted with a warning, because this file is meant to be committed.","examples":["keychain","env:ZYLKER_CLIENT_SECRET"]},"authorizationUrl":{"type":"string","minLength":1,"description":"Authorization endpoint opened in the browser. Required in the ready stage for the authorizationCode grant. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/auth"]},"deviceAuthorizationUrl":{"type":"string","minLength":1,"description":"Device authorization endpoint (RFC 8628). Required in the ready stage for the deviceCode grant. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/device"]},"tokenUrl":{"type":"string","minLength":1,"description":"Token endpoint that issues access tokens. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/token","https://{subdomain}.zylker.com/oauth/token"]},"refreshTokenUrl":{"type":"string","minLength":1,"description":"Optional endpoint for refresh token requests. Default tokenUrl. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/token"]},"revokeTokenUrl":{"type":"string","minLength":1,"description":"Optional revocation endpoint (RFC 7009) called by `connector disconnect`. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/revoke"]},"bearerName":{"type":"string","minLength":1,"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]*$","default":"Bearer","description":"Authentication scheme put before the access token in the Authorization header: one HTTP token without spaces. Default Bearer.","examples":["Bearer","Zoho-oauthtoken"]},"expiresIn":{"type":"integer","exclusiveMinimum":0,"default":3600,"description":"Lifetime in seconds assumed for an access token when the token response has no expires_in. Default 3600.","examples":[3600,86400]},"pkce":{"type":"boolean","default":true,"description":"Whether to send a PKCE code challenge (RFC 7636, S256) with the authorizationCode grant. Default true.","examples":[true,false]},"clientAuthentication":{"type":"string","enum":["body","basic"],"default":"body","description":"How the client authenticates at the token endpoint: body sends client_id and client_secret as request parameters (client_secret_post), basic sends them in an HTTP Basic Authorization header (client_secret_basic). Default body.","examples":["body","basic"]},"tokenRequestFormat":{"type":"string","enum":["form","json"],"default":"form","description":"How the token request body is encoded: form (application/x-www-form-urlencoded, as RFC 6749 specifies) or json. Default form.","examples":["form","json"]},"redirectUri":{"type":"string","minLength":1,"description":"Optional fixed redirect URI, for providers that accept only the exact URI registered with them. The tool listens on it, so it must be a loopback http:// URL on 127.0.0.1 or [::1] with a port, and without a query or fragment.","examples":["http://127.0.0.1:8765/callback"]},"authorizationParams":{"type":"object","propertyNames":{"type":"string","minLength":1},"additionalProperties":{"type":"string"},"description":"Optional extra query parameters added to the authorization URL. Values are strings, so quote values such as true or 123.","examples":[{"access_type":"offline","prompt":"consent"}]},"tokenParams":{"type":"object","propertyNames":{"type":"string","minLength":1},"additionalProperties":{"type":"string"},"description":"Optional extra parameters added to every token request. Values are strings, so quote values such as true or 123.","examples":[{"audience":"https://api.zylker.com"}]}},"description":"OAuth 2.0: client credentials, endpoints, and how tokens are requested and sent.","examples":[{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]},"readyAuth":{"$comment":"The property entries here only annotate: Ajv strict mode wants every required name declared in properties, and an entry without assertions adds no second error. An oauth2 auth without grantType follows the authorizationCode rules, its default.","type":"object","allOf":[{"if":{"properties":{"type":{"const":"basic"}},"required":["type"]},"then":{"required":["username","password"],"properties":{"username":{"description":"Required in the ready stage.","examples":[{"name":"User name","key":"username"}]},"password":{"description":"Required in the ready stage.","examples":[{"name":"Password","key":"password"}]}}}},{"if":{"properties":{"type":{"const":"apiKey"}},"required":["type"]},"then":{"required":["location","parameters"],"properties":{"location":{"description":"Required in the ready stage.","examples":["header"]},"parameters":{"description":"Required in the ready stage, with at least one parameter.","examples":[[{"name":"API key","key":"X-Api-Key"}]]}}}},{"if":{"properties":{"type":{"const":"oauth1"}},"required":["type"]},"then":{"required":["consumerKey","consumerSecret","requestTokenUrl","authorizationUrl","accessTokenUrl"],"properties":{"consumerKey":{"description":"Required in the ready stage.","examples":["ck_123"]},"consumerSecret":{"description":"Required in the ready stage.","examples":["env:ZYLKER_CONSUMER_SECRET"]},"requestTokenUrl":{"description":"Required in the ready stage.","examples":["https://api.zylker.com/oauth/request_token"]},"authorizationUrl":{"description":"Required in the ready stage.","examples":["https://api.zylker.com/oauth/authorize"]},"accessTokenUrl":{"description":"Required in the ready stage.","examples":["https://api.zylker.com/oauth/access_token"]}}}},{"if":{"properties":{"type":{"const":"oauth2"}},"required":["type"]},"then":{"required":["clientId","tokenUrl"],"properties":{"clientId":{"description":"Required in the ready stage.","examples":["1000.ABC"]},"tokenUrl":{"description":"Required in the ready stage.","examples":["https://accounts.zylker.com/oauth/v2/token"]}},"allOf":[{"if":{"properties":{"grantType":{"const":"authorizationCode"}}},"then":{"required":["authorizationUrl"],"properties":{"authorizationUrl":{"description":"Required in the ready stage for the authorizationCode grant.","examples":["https://accounts.zylker.com/oauth/v2/auth"]}}}},{"if":{"properties":{"grantType":{"const":"deviceCode"}},"required":["grantType"]},"then":{"required":["deviceAuthorizationUrl"],"properties":{"deviceAuthorizationUrl":{"description":"Required in the ready stage for the deviceCode grant.","examples":["https://accounts.zylker.com/oauth/v2/device"]}}}},{"if":{"properties":{"grantType":{"const":"clientCredentials"}},"required":["grantType"]},"then":{"required":["clientSecret"],"properties":{"clientSecret":{"description":"Required in the ready stage for the clientCredentials grant.","examples":["env:ZYLKER_CLIENT_SECRET"]}}}}]}}],"description":"Requirements that the ready stage adds to the auth settings of each type.","examples":[{"type":"basic","username":{"name":"User name","key":"username"},"password":{"name":"Password","key":"password"}},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]}}};
 const schema32 = {"$comment":"The property entries here only annotate: Ajv strict mode wants every required name declared in properties, and an entry without assertions adds no second error. An oauth2 auth without grantType follows the authorizationCode rules, its default.","type":"object","allOf":[{"if":{"properties":{"type":{"const":"basic"}},"required":["type"]},"then":{"required":["username","password"],"properties":{"username":{"description":"Required in the ready stage.","examples":[{"name":"User name","key":"username"}]},"password":{"description":"Required in the ready stage.","examples":[{"name":"Password","key":"password"}]}}}},{"if":{"properties":{"type":{"const":"apiKey"}},"required":["type"]},"then":{"required":["location","parameters"],"properties":{"location":{"description":"Required in the ready stage.","examples":["header"]},"parameters":{"description":"Required in the ready stage, with at least one parameter.","examples":[[{"name":"API key","key":"X-Api-Key"}]]}}}},{"if":{"properties":{"type":{"const":"oauth1"}},"required":["type"]},"then":{"required":["consumerKey","consumerSecret","requestTokenUrl","authorizationUrl","accessTokenUrl"],"properties":{"consumerKey":{"description":"Required in the ready stage.","examples":["ck_123"]},"consumerSecret":{"description":"Required in the ready stage.","examples":["env:ZYLKER_CONSUMER_SECRET"]},"requestTokenUrl":{"description":"Required in the ready stage.","examples":["https://api.zylker.com/oauth/request_token"]},"authorizationUrl":{"description":"Required in the ready stage.","examples":["https://api.zylker.com/oauth/authorize"]},"accessTokenUrl":{"description":"Required in the ready stage.","examples":["https://api.zylker.com/oauth/access_token"]}}}},{"if":{"properties":{"type":{"const":"oauth2"}},"required":["type"]},"then":{"required":["clientId","tokenUrl"],"properties":{"clientId":{"description":"Required in the ready stage.","examples":["1000.ABC"]},"tokenUrl":{"description":"Required in the ready stage.","examples":["https://accounts.zylker.com/oauth/v2/token"]}},"allOf":[{"if":{"properties":{"grantType":{"const":"authorizationCode"}}},"then":{"required":["authorizationUrl"],"properties":{"authorizationUrl":{"description":"Required in the ready stage for the authorizationCode grant.","examples":["https://accounts.zylker.com/oauth/v2/auth"]}}}},{"if":{"properties":{"grantType":{"const":"deviceCode"}},"required":["grantType"]},"then":{"required":["deviceAuthorizationUrl"],"properties":{"deviceAuthorizationUrl":{"description":"Required in the ready stage for the deviceCode grant.","examples":["https://accounts.zylker.com/oauth/v2/device"]}}}},{"if":{"properties":{"grantType":{"const":"clientCredentials"}},"required":["grantType"]},"then":{"required":["clientSecret"],"properties":{"clientSecret":{"description":"Required in the ready stage for the clientCredentials grant.","examples":["env:ZYLKER_CLIENT_SECRET"]}}}}]}}],"description":"Requirements that the ready stage adds to the auth settings of each type.","examples":[{"type":"basic","username":{"name":"User name","key":"username"},"password":{"name":"Password","key":"password"}},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]};
 const schema33 = {"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","minLength":1,"description":"Prompt shown when the value is asked for at connect time.","examples":["Subdomain","Region"]},"key":{"type":"string","minLength":1,"pattern":"^[^{}\\s]*$","description":"Identifier of the value, used as a {key} placeholder in URLs. No spaces or braces.","examples":["subdomain","region"]},"default":{"type":"string","description":"Optional value used when nothing is entered.","examples":["us"]}},"description":"A value asked for when a connection is made.","examples":[{"name":"Region","key":"region","default":"us"}]};
 const schema42 = {"type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"type":"string","minLength":1,"pattern":"^$|\\S","description":"Human-readable label of the scope, shown when scopes are chosen.","examples":["Read files"]},"value":{"type":"string","minLength":1,"pattern":"^\\S*$","description":"Scope value sent to the provider, exactly as the provider documents it. No spaces.","examples":["files.read","https://www.googleapis.com/auth/drive.readonly"]}},"description":"One scope the connector can request.","examples":[{"name":"Read files","value":"files.read"}]};
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = require("ajv/dist/runtime/ucs2length").default;
-const pattern4 = new RegExp("^$|\\S", "u");
+const pattern4 = new RegExp("^$|^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$", "u");
 const pattern5 = new RegExp("^[a-z][a-z0-9_]*$", "u");
-const pattern6 = new RegExp("\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$", "u");
-const pattern7 = new RegExp("^[^{}\\s]*$", "u");
-const pattern10 = new RegExp("^\\S*$", "u");
+const pattern6 = new RegExp("^[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$", "u");
+const pattern7 = new RegExp("\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$", "u");
+const pattern8 = new RegExp("^[^{}\\s]*$", "u");
+const pattern10 = new RegExp("^$|\\S", "u");
+const pattern11 = new RegExp("^\\S*$", "u");
 const schema34 = {"$comment":"Each auth type closes its own object with additionalProperties: false, so a key of another type fails with one error that names the key, where oneOf would report a failure for every type.","type":"object","required":["type"],"properties":{"type":{"type":"string","enum":["basic","apiKey","oauth1","oauth2"],"description":"Authentication scheme: basic (HTTP Basic), apiKey (keys sent in headers, query or form), oauth1 (OAuth 1.0a) or oauth2 (OAuth 2.0). It decides which other auth keys apply.","examples":["oauth2","apiKey"]}},"allOf":[{"if":{"properties":{"type":{"const":"basic"}},"required":["type"]},"then":{"$ref":"#/$defs/basicAuth"}},{"if":{"properties":{"type":{"const":"apiKey"}},"required":["type"]},"then":{"$ref":"#/$defs/apiKeyAuth"}},{"if":{"properties":{"type":{"const":"oauth1"}},"required":["type"]},"then":{"$ref":"#/$defs/oauth1Auth"}},{"if":{"properties":{"type":{"const":"oauth2"}},"required":["type"]},"then":{"$ref":"#/$defs/oauth2Auth"}}],"description":"How the connector authenticates. auth.type selects the shape, and keys that belong to another type are rejected.","examples":[{"type":"basic"},{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]};
 const schema40 = {"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"oauth1","description":"OAuth 1.0a (RFC 5849) with the three-legged flow.","examples":["oauth1"]},"consumerKey":{"type":"string","minLength":1,"description":"Consumer key (client identifier) issued by the provider. Quote it in YAML if it looks like a number.","examples":["ck_123","xvz1evFS4wEEPTGEFPHBog"]},"consumerSecret":{"type":"string","minLength":1,"description":"Consumer secret. Write a reference, not the value: env:NAME reads the environment variable NAME when the secret is needed, and keychain reads the value that `connector init` or `connector secret set` stored in the OS keychain. A literal value is accepted with a warning, because this file is meant to be committed. With RSA-SHA1, write file:PATH to point at the PEM private key instead.","examples":["env:ZYLKER_CONSUMER_SECRET","keychain","file:./private-key.pem"]},"requestTokenUrl":{"type":"string","minLength":1,"description":"Endpoint that issues temporary credentials (the request token). Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/request_token"]},"authorizationUrl":{"type":"string","minLength":1,"description":"Page where the user approves the request token in the browser. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/authorize"]},"accessTokenUrl":{"type":"string","minLength":1,"description":"Endpoint that exchanges the approved request token and verifier for token credentials. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/access_token"]},"revokeTokenUrl":{"type":"string","minLength":1,"description":"Optional endpoint that invalidates the token credentials on `connector disconnect`. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://api.zylker.com/oauth/revoke"]},"signatureMethod":{"type":"string","enum":["HMAC-SHA1","HMAC-SHA256","PLAINTEXT","RSA-SHA1"],"default":"HMAC-SHA1","description":"How requests are signed. PLAINTEXT sends the secrets in clear and is safe only over HTTPS. Default HMAC-SHA1.","examples":["HMAC-SHA1","RSA-SHA1"]}},"description":"OAuth 1.0a: a consumer key and secret, and the three endpoints of the three-legged flow.","examples":[{"type":"oauth1","consumerKey":"ck_123","consumerSecret":"env:ZYLKER_CONSUMER_SECRET","requestTokenUrl":"https://api.zylker.com/oauth/request_token","authorizationUrl":"https://api.zylker.com/oauth/authorize","accessTokenUrl":"https://api.zylker.com/oauth/access_token"}]};
 const schema41 = {"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","const":"oauth2","description":"OAuth 2.0 (RFC 6749).","examples":["oauth2"]},"grantType":{"type":"string","enum":["authorizationCode","clientCredentials","deviceCode"],"default":"authorizationCode","description":"Grant used to obtain tokens: authorizationCode (browser and loopback redirect), clientCredentials (no user) or deviceCode (RFC 8628, a code entered on another device). Default authorizationCode.","examples":["authorizationCode","deviceCode"]},"clientId":{"type":"string","minLength":1,"description":"Client identifier issued by the provider. Quote it in YAML if it looks like a number.","examples":["1000.ABC","123456789012-abc.apps.googleusercontent.com"]},"clientSecret":{"type":"string","minLength":1,"description":"Optional client secret. Public clients that rely on PKCE have none. Write a reference, not the value: env:NAME reads the environment variable NAME when the secret is needed, and keychain reads the value that `connector init` or `connector secret set` stored in the OS keychain. A literal value is accepted with a warning, because this file is meant to be committed.","examples":["keychain","env:ZYLKER_CLIENT_SECRET"]},"authorizationUrl":{"type":"string","minLength":1,"description":"Authorization endpoint opened in the browser. Required in the ready stage for the authorizationCode grant. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/auth"]},"deviceAuthorizationUrl":{"type":"string","minLength":1,"description":"Device authorization endpoint (RFC 8628). Required in the ready stage for the deviceCode grant. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/device"]},"tokenUrl":{"type":"string","minLength":1,"description":"Token endpoint that issues access tokens. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/token","https://{subdomain}.zylker.com/oauth/token"]},"refreshTokenUrl":{"type":"string","minLength":1,"description":"Optional endpoint for refresh token requests. Default tokenUrl. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/token"]},"revokeTokenUrl":{"type":"string","minLength":1,"description":"Optional revocation endpoint (RFC 7009) called by `connector disconnect`. Must be an absolute https:// URL with a host name. http:// is accepted only for loopback addresses such as 127.0.0.1. May contain {key} placeholders that are filled from connection parameters.","examples":["https://accounts.zylker.com/oauth/v2/revoke"]},"bearerName":{"type":"string","minLength":1,"pattern":"^[!#$%&'*+.^_`|~0-9A-Za-z-]*$","default":"Bearer","description":"Authentication scheme put before the access token in the Authorization header: one HTTP token without spaces. Default Bearer.","examples":["Bearer","Zoho-oauthtoken"]},"expiresIn":{"type":"integer","exclusiveMinimum":0,"default":3600,"description":"Lifetime in seconds assumed for an access token when the token response has no expires_in. Default 3600.","examples":[3600,86400]},"pkce":{"type":"boolean","default":true,"description":"Whether to send a PKCE code challenge (RFC 7636, S256) with the authorizationCode grant. Default true.","examples":[true,false]},"clientAuthentication":{"type":"string","enum":["body","basic"],"default":"body","description":"How the client authenticates at the token endpoint: body sends client_id and client_secret as request parameters (client_secret_post), basic sends them in an HTTP Basic Authorization header (client_secret_basic). Default body.","examples":["body","basic"]},"tokenRequestFormat":{"type":"string","enum":["form","json"],"default":"form","description":"How the token request body is encoded: form (application/x-www-form-urlencoded, as RFC 6749 specifies) or json. Default form.","examples":["form","json"]},"redirectUri":{"type":"string","minLength":1,"description":"Optional fixed redirect URI, for providers that accept only the exact URI registered with them. The tool listens on it, so it must be a loopback http:// URL on 127.0.0.1 or [::1] with a port, and without a query or fragment.","examples":["http://127.0.0.1:8765/callback"]},"authorizationParams":{"type":"object","propertyNames":{"type":"string","minLength":1},"additionalProperties":{"type":"string"},"description":"Optional extra query parameters added to the authorization URL. Values are strings, so quote values such as true or 123.","examples":[{"access_type":"offline","prompt":"consent"}]},"tokenParams":{"type":"object","propertyNames":{"type":"string","minLength":1},"additionalProperties":{"type":"string"},"description":"Optional extra parameters added to every token request. Values are strings, so quote values such as true or 123.","examples":[{"audience":"https://api.zylker.com"}]}},"description":"OAuth 2.0: client credentials, endpoints, and how tokens are requested and sent.","examples":[{"type":"oauth2","grantType":"authorizationCode","clientId":"1000.ABC","clientSecret":"keychain","authorizationUrl":"https://accounts.zylker.com/oauth/v2/auth","tokenUrl":"https://accounts.zylker.com/oauth/v2/token"}]};
@@ -501,7 +503,7 @@ return errors === 0;
 }
 validate24.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const pattern8 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]*$", "u");
+const pattern9 = new RegExp("^[!#$%&'*+.^_`|~0-9A-Za-z-]*$", "u");
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1238,7 +1240,7 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(!pattern8.test(data21)){
+if(!pattern9.test(data21)){
 const err49 = {instancePath:instancePath+"/bearerName",schemaPath:"#/$defs/oauth2Auth/properties/bearerName/pattern",keyword:"pattern",params:{pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]*$"},message:"must match pattern \""+"^[!#$%&'*+.^_`|~0-9A-Za-z-]*$"+"\"",schema:"^[!#$%&'*+.^_`|~0-9A-Za-z-]*$",parentSchema:schema41.properties.bearerName,data:data21};
 if(vErrors === null){
 vErrors = [err49];
@@ -2388,7 +2390,7 @@ vErrors.push(err46);
 errors++;
 }
 if(!pattern4.test(data10)){
-const err47 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^$|\\S"},message:"must match pattern \""+"^$|\\S"+"\"",schema:"^$|\\S",parentSchema:schema31.properties.name,data:data10};
+const err47 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^$|^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"},message:"must match pattern \""+"^$|^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"+"\"",schema:"^$|^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$",parentSchema:schema31.properties.name,data:data10};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -2457,9 +2459,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-else {
-const err53 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.description.type,parentSchema:schema31.properties.description,data:data12};
+if(!pattern6.test(data12)){
+const err53 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"},message:"must match pattern \""+"^[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"+"\"",schema:"^[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$",parentSchema:schema31.properties.description,data:data12};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -2469,11 +2470,8 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data.logo !== undefined){
-let data13 = data.logo;
-if(typeof data13 === "string"){
-if(func2(data13) < 1){
-const err54 = {instancePath:instancePath+"/logo",schemaPath:"#/properties/logo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.logo,data:data13};
+else {
+const err54 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.description.type,parentSchema:schema31.properties.description,data:data12};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2482,8 +2480,12 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(!pattern6.test(data13)){
-const err55 = {instancePath:instancePath+"/logo",schemaPath:"#/properties/logo/pattern",keyword:"pattern",params:{pattern: "\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$"},message:"must match pattern \""+"\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$"+"\"",schema:"\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$",parentSchema:schema31.properties.logo,data:data13};
+}
+if(data.logo !== undefined){
+let data13 = data.logo;
+if(typeof data13 === "string"){
+if(func2(data13) < 1){
+const err55 = {instancePath:instancePath+"/logo",schemaPath:"#/properties/logo/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.logo,data:data13};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2492,9 +2494,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-else {
-const err56 = {instancePath:instancePath+"/logo",schemaPath:"#/properties/logo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.logo.type,parentSchema:schema31.properties.logo,data:data13};
+if(!pattern7.test(data13)){
+const err56 = {instancePath:instancePath+"/logo",schemaPath:"#/properties/logo/pattern",keyword:"pattern",params:{pattern: "\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$"},message:"must match pattern \""+"\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$"+"\"",schema:"\\.([Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Gg][Ii][Ff]|[Ss][Vv][Gg])$",parentSchema:schema31.properties.logo,data:data13};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2504,9 +2505,8 @@ vErrors.push(err56);
 errors++;
 }
 }
-let data14 = data.stage;
-if(typeof data14 !== "string"){
-const err57 = {instancePath:instancePath+"/stage",schemaPath:"#/properties/stage/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.stage.type,parentSchema:schema31.properties.stage,data:data14};
+else {
+const err57 = {instancePath:instancePath+"/logo",schemaPath:"#/properties/logo/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.logo.type,parentSchema:schema31.properties.logo,data:data13};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2515,8 +2515,10 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(!((data14 === "draft") || (data14 === "ready"))){
-const err58 = {instancePath:instancePath+"/stage",schemaPath:"#/properties/stage/enum",keyword:"enum",params:{allowedValues: schema31.properties.stage.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.stage.enum,parentSchema:schema31.properties.stage,data:data14};
+}
+let data14 = data.stage;
+if(typeof data14 !== "string"){
+const err58 = {instancePath:instancePath+"/stage",schemaPath:"#/properties/stage/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.stage.type,parentSchema:schema31.properties.stage,data:data14};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2525,11 +2527,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data.baseUrl !== undefined){
-let data15 = data.baseUrl;
-if(typeof data15 === "string"){
-if(func2(data15) < 1){
-const err59 = {instancePath:instancePath+"/baseUrl",schemaPath:"#/properties/baseUrl/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.baseUrl,data:data15};
+if(!((data14 === "draft") || (data14 === "ready"))){
+const err59 = {instancePath:instancePath+"/stage",schemaPath:"#/properties/stage/enum",keyword:"enum",params:{allowedValues: schema31.properties.stage.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.stage.enum,parentSchema:schema31.properties.stage,data:data14};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2538,14 +2537,27 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-else {
-const err60 = {instancePath:instancePath+"/baseUrl",schemaPath:"#/properties/baseUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.baseUrl.type,parentSchema:schema31.properties.baseUrl,data:data15};
+if(data.baseUrl !== undefined){
+let data15 = data.baseUrl;
+if(typeof data15 === "string"){
+if(func2(data15) < 1){
+const err60 = {instancePath:instancePath+"/baseUrl",schemaPath:"#/properties/baseUrl/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.baseUrl,data:data15};
 if(vErrors === null){
 vErrors = [err60];
 }
 else {
 vErrors.push(err60);
+}
+errors++;
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/baseUrl",schemaPath:"#/properties/baseUrl/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.baseUrl.type,parentSchema:schema31.properties.baseUrl,data:data15};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
 }
 errors++;
 }
@@ -2558,17 +2570,7 @@ for(let i0=0; i0<len0; i0++){
 let data17 = data16[i0];
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
 if(data17.name === undefined){
-const err61 = {instancePath:instancePath+"/connectionParameters/" + i0,schemaPath:"#/$defs/connectionParameter/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema33.required,parentSchema:schema33,data:data17};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
-errors++;
-}
-if(data17.key === undefined){
-const err62 = {instancePath:instancePath+"/connectionParameters/" + i0,schemaPath:"#/$defs/connectionParameter/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema33.required,parentSchema:schema33,data:data17};
+const err62 = {instancePath:instancePath+"/connectionParameters/" + i0,schemaPath:"#/$defs/connectionParameter/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema33.required,parentSchema:schema33,data:data17};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -2577,9 +2579,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-for(const key1 in data17){
-if(!(((key1 === "name") || (key1 === "key")) || (key1 === "default"))){
-const err63 = {instancePath:instancePath+"/connectionParameters/" + i0,schemaPath:"#/$defs/connectionParameter/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data:data17};
+if(data17.key === undefined){
+const err63 = {instancePath:instancePath+"/connectionParameters/" + i0,schemaPath:"#/$defs/connectionParameter/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema33.required,parentSchema:schema33,data:data17};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -2588,12 +2589,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data17.name !== undefined){
-let data18 = data17.name;
-if(typeof data18 === "string"){
-if(func2(data18) < 1){
-const err64 = {instancePath:instancePath+"/connectionParameters/" + i0+"/name",schemaPath:"#/$defs/connectionParameter/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33.properties.name,data:data18};
+for(const key1 in data17){
+if(!(((key1 === "name") || (key1 === "key")) || (key1 === "default"))){
+const err64 = {instancePath:instancePath+"/connectionParameters/" + i0,schemaPath:"#/$defs/connectionParameter/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data:data17};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2603,8 +2601,11 @@ vErrors.push(err64);
 errors++;
 }
 }
-else {
-const err65 = {instancePath:instancePath+"/connectionParameters/" + i0+"/name",schemaPath:"#/$defs/connectionParameter/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.name.type,parentSchema:schema33.properties.name,data:data18};
+if(data17.name !== undefined){
+let data18 = data17.name;
+if(typeof data18 === "string"){
+if(func2(data18) < 1){
+const err65 = {instancePath:instancePath+"/connectionParameters/" + i0+"/name",schemaPath:"#/$defs/connectionParameter/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33.properties.name,data:data18};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2614,11 +2615,8 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data17.key !== undefined){
-let data19 = data17.key;
-if(typeof data19 === "string"){
-if(func2(data19) < 1){
-const err66 = {instancePath:instancePath+"/connectionParameters/" + i0+"/key",schemaPath:"#/$defs/connectionParameter/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33.properties.key,data:data19};
+else {
+const err66 = {instancePath:instancePath+"/connectionParameters/" + i0+"/name",schemaPath:"#/$defs/connectionParameter/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.name.type,parentSchema:schema33.properties.name,data:data18};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2627,8 +2625,12 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(!pattern7.test(data19)){
-const err67 = {instancePath:instancePath+"/connectionParameters/" + i0+"/key",schemaPath:"#/$defs/connectionParameter/properties/key/pattern",keyword:"pattern",params:{pattern: "^[^{}\\s]*$"},message:"must match pattern \""+"^[^{}\\s]*$"+"\"",schema:"^[^{}\\s]*$",parentSchema:schema33.properties.key,data:data19};
+}
+if(data17.key !== undefined){
+let data19 = data17.key;
+if(typeof data19 === "string"){
+if(func2(data19) < 1){
+const err67 = {instancePath:instancePath+"/connectionParameters/" + i0+"/key",schemaPath:"#/$defs/connectionParameter/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33.properties.key,data:data19};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2637,9 +2639,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-else {
-const err68 = {instancePath:instancePath+"/connectionParameters/" + i0+"/key",schemaPath:"#/$defs/connectionParameter/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.key.type,parentSchema:schema33.properties.key,data:data19};
+if(!pattern8.test(data19)){
+const err68 = {instancePath:instancePath+"/connectionParameters/" + i0+"/key",schemaPath:"#/$defs/connectionParameter/properties/key/pattern",keyword:"pattern",params:{pattern: "^[^{}\\s]*$"},message:"must match pattern \""+"^[^{}\\s]*$"+"\"",schema:"^[^{}\\s]*$",parentSchema:schema33.properties.key,data:data19};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2649,10 +2650,8 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data17.default !== undefined){
-let data20 = data17.default;
-if(typeof data20 !== "string"){
-const err69 = {instancePath:instancePath+"/connectionParameters/" + i0+"/default",schemaPath:"#/$defs/connectionParameter/properties/default/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.default.type,parentSchema:schema33.properties.default,data:data20};
+else {
+const err69 = {instancePath:instancePath+"/connectionParameters/" + i0+"/key",schemaPath:"#/$defs/connectionParameter/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.key.type,parentSchema:schema33.properties.key,data:data19};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2662,9 +2661,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-}
-else {
-const err70 = {instancePath:instancePath+"/connectionParameters/" + i0,schemaPath:"#/$defs/connectionParameter/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data17};
+if(data17.default !== undefined){
+let data20 = data17.default;
+if(typeof data20 !== "string"){
+const err70 = {instancePath:instancePath+"/connectionParameters/" + i0+"/default",schemaPath:"#/$defs/connectionParameter/properties/default/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.default.type,parentSchema:schema33.properties.default,data:data20};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2676,12 +2676,24 @@ errors++;
 }
 }
 else {
-const err71 = {instancePath:instancePath+"/connectionParameters",schemaPath:"#/properties/connectionParameters/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.connectionParameters.type,parentSchema:schema31.properties.connectionParameters,data:data16};
+const err71 = {instancePath:instancePath+"/connectionParameters/" + i0,schemaPath:"#/$defs/connectionParameter/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data17};
 if(vErrors === null){
 vErrors = [err71];
 }
 else {
 vErrors.push(err71);
+}
+errors++;
+}
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/connectionParameters",schemaPath:"#/properties/connectionParameters/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.connectionParameters.type,parentSchema:schema31.properties.connectionParameters,data:data16};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
 }
 errors++;
 }
@@ -2700,19 +2712,7 @@ data22.delimiter = "comma";
 }
 for(const key2 in data22){
 if(!((key2 === "delimiter") || (key2 === "items"))){
-const err72 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.scopes,data:data22};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-}
-let data23 = data22.delimiter;
-if(typeof data23 !== "string"){
-const err73 = {instancePath:instancePath+"/scopes/delimiter",schemaPath:"#/properties/scopes/properties/delimiter/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.scopes.properties.delimiter.type,parentSchema:schema31.properties.scopes.properties.delimiter,data:data23};
+const err73 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.scopes,data:data22};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2721,13 +2721,25 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(!(((data23 === "comma") || (data23 === "space")) || (data23 === "plus"))){
-const err74 = {instancePath:instancePath+"/scopes/delimiter",schemaPath:"#/properties/scopes/properties/delimiter/enum",keyword:"enum",params:{allowedValues: schema31.properties.scopes.properties.delimiter.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.scopes.properties.delimiter.enum,parentSchema:schema31.properties.scopes.properties.delimiter,data:data23};
+}
+let data23 = data22.delimiter;
+if(typeof data23 !== "string"){
+const err74 = {instancePath:instancePath+"/scopes/delimiter",schemaPath:"#/properties/scopes/properties/delimiter/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.scopes.properties.delimiter.type,parentSchema:schema31.properties.scopes.properties.delimiter,data:data23};
 if(vErrors === null){
 vErrors = [err74];
 }
 else {
 vErrors.push(err74);
+}
+errors++;
+}
+if(!(((data23 === "comma") || (data23 === "space")) || (data23 === "plus"))){
+const err75 = {instancePath:instancePath+"/scopes/delimiter",schemaPath:"#/properties/scopes/properties/delimiter/enum",keyword:"enum",params:{allowedValues: schema31.properties.scopes.properties.delimiter.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.scopes.properties.delimiter.enum,parentSchema:schema31.properties.scopes.properties.delimiter,data:data23};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
 }
 errors++;
 }
@@ -2739,17 +2751,7 @@ for(let i1=0; i1<len1; i1++){
 let data25 = data24[i1];
 if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
 if(data25.name === undefined){
-const err75 = {instancePath:instancePath+"/scopes/items/" + i1,schemaPath:"#/$defs/scope/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema42.required,parentSchema:schema42,data:data25};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-if(data25.value === undefined){
-const err76 = {instancePath:instancePath+"/scopes/items/" + i1,schemaPath:"#/$defs/scope/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema42.required,parentSchema:schema42,data:data25};
+const err76 = {instancePath:instancePath+"/scopes/items/" + i1,schemaPath:"#/$defs/scope/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema42.required,parentSchema:schema42,data:data25};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2758,9 +2760,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-for(const key3 in data25){
-if(!((key3 === "name") || (key3 === "value"))){
-const err77 = {instancePath:instancePath+"/scopes/items/" + i1,schemaPath:"#/$defs/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema42,data:data25};
+if(data25.value === undefined){
+const err77 = {instancePath:instancePath+"/scopes/items/" + i1,schemaPath:"#/$defs/scope/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema42.required,parentSchema:schema42,data:data25};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2769,12 +2770,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-if(data25.name !== undefined){
-let data26 = data25.name;
-if(typeof data26 === "string"){
-if(func2(data26) < 1){
-const err78 = {instancePath:instancePath+"/scopes/items/" + i1+"/name",schemaPath:"#/$defs/scope/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42.properties.name,data:data26};
+for(const key3 in data25){
+if(!((key3 === "name") || (key3 === "value"))){
+const err78 = {instancePath:instancePath+"/scopes/items/" + i1,schemaPath:"#/$defs/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema42,data:data25};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2783,8 +2781,12 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(!pattern4.test(data26)){
-const err79 = {instancePath:instancePath+"/scopes/items/" + i1+"/name",schemaPath:"#/$defs/scope/properties/name/pattern",keyword:"pattern",params:{pattern: "^$|\\S"},message:"must match pattern \""+"^$|\\S"+"\"",schema:"^$|\\S",parentSchema:schema42.properties.name,data:data26};
+}
+if(data25.name !== undefined){
+let data26 = data25.name;
+if(typeof data26 === "string"){
+if(func2(data26) < 1){
+const err79 = {instancePath:instancePath+"/scopes/items/" + i1+"/name",schemaPath:"#/$defs/scope/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42.properties.name,data:data26};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2793,9 +2795,8 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-else {
-const err80 = {instancePath:instancePath+"/scopes/items/" + i1+"/name",schemaPath:"#/$defs/scope/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.properties.name.type,parentSchema:schema42.properties.name,data:data26};
+if(!pattern10.test(data26)){
+const err80 = {instancePath:instancePath+"/scopes/items/" + i1+"/name",schemaPath:"#/$defs/scope/properties/name/pattern",keyword:"pattern",params:{pattern: "^$|\\S"},message:"must match pattern \""+"^$|\\S"+"\"",schema:"^$|\\S",parentSchema:schema42.properties.name,data:data26};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2805,11 +2806,8 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data25.value !== undefined){
-let data27 = data25.value;
-if(typeof data27 === "string"){
-if(func2(data27) < 1){
-const err81 = {instancePath:instancePath+"/scopes/items/" + i1+"/value",schemaPath:"#/$defs/scope/properties/value/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42.properties.value,data:data27};
+else {
+const err81 = {instancePath:instancePath+"/scopes/items/" + i1+"/name",schemaPath:"#/$defs/scope/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.properties.name.type,parentSchema:schema42.properties.name,data:data26};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2818,8 +2816,12 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(!pattern10.test(data27)){
-const err82 = {instancePath:instancePath+"/scopes/items/" + i1+"/value",schemaPath:"#/$defs/scope/properties/value/pattern",keyword:"pattern",params:{pattern: "^\\S*$"},message:"must match pattern \""+"^\\S*$"+"\"",schema:"^\\S*$",parentSchema:schema42.properties.value,data:data27};
+}
+if(data25.value !== undefined){
+let data27 = data25.value;
+if(typeof data27 === "string"){
+if(func2(data27) < 1){
+const err82 = {instancePath:instancePath+"/scopes/items/" + i1+"/value",schemaPath:"#/$defs/scope/properties/value/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema42.properties.value,data:data27};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2828,9 +2830,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-else {
-const err83 = {instancePath:instancePath+"/scopes/items/" + i1+"/value",schemaPath:"#/$defs/scope/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.properties.value.type,parentSchema:schema42.properties.value,data:data27};
+if(!pattern11.test(data27)){
+const err83 = {instancePath:instancePath+"/scopes/items/" + i1+"/value",schemaPath:"#/$defs/scope/properties/value/pattern",keyword:"pattern",params:{pattern: "^\\S*$"},message:"must match pattern \""+"^\\S*$"+"\"",schema:"^\\S*$",parentSchema:schema42.properties.value,data:data27};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2840,9 +2841,8 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
 else {
-const err84 = {instancePath:instancePath+"/scopes/items/" + i1,schemaPath:"#/$defs/scope/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data:data25};
+const err84 = {instancePath:instancePath+"/scopes/items/" + i1+"/value",schemaPath:"#/$defs/scope/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema42.properties.value.type,parentSchema:schema42.properties.value,data:data27};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2854,7 +2854,7 @@ errors++;
 }
 }
 else {
-const err85 = {instancePath:instancePath+"/scopes/items",schemaPath:"#/properties/scopes/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.scopes.properties.items.type,parentSchema:schema31.properties.scopes.properties.items,data:data24};
+const err85 = {instancePath:instancePath+"/scopes/items/" + i1,schemaPath:"#/$defs/scope/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema42.type,parentSchema:schema42,data:data25};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2866,7 +2866,7 @@ errors++;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.scopes.type,parentSchema:schema31.properties.scopes,data:data22};
+const err86 = {instancePath:instancePath+"/scopes/items",schemaPath:"#/properties/scopes/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.scopes.properties.items.type,parentSchema:schema31.properties.scopes.properties.items,data:data24};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2876,11 +2876,9 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data.test !== undefined){
-let data28 = data.test;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-if(data28.method === undefined){
-const err87 = {instancePath:instancePath+"/test",schemaPath:"#/properties/test/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema31.properties.test.required,parentSchema:schema31.properties.test,data:data28};
+}
+else {
+const err87 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.scopes.type,parentSchema:schema31.properties.scopes,data:data22};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2889,8 +2887,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data28.url === undefined){
-const err88 = {instancePath:instancePath+"/test",schemaPath:"#/properties/test/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.test.required,parentSchema:schema31.properties.test,data:data28};
+}
+if(data.test !== undefined){
+let data28 = data.test;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+if(data28.method === undefined){
+const err88 = {instancePath:instancePath+"/test",schemaPath:"#/properties/test/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema31.properties.test.required,parentSchema:schema31.properties.test,data:data28};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2899,9 +2901,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key4 in data28){
-if(!((key4 === "method") || (key4 === "url"))){
-const err89 = {instancePath:instancePath+"/test",schemaPath:"#/properties/test/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.test,data:data28};
+if(data28.url === undefined){
+const err89 = {instancePath:instancePath+"/test",schemaPath:"#/properties/test/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema31.properties.test.required,parentSchema:schema31.properties.test,data:data28};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2910,11 +2911,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data28.method !== undefined){
-let data29 = data28.method;
-if(typeof data29 !== "string"){
-const err90 = {instancePath:instancePath+"/test/method",schemaPath:"#/properties/test/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.test.properties.method.type,parentSchema:schema31.properties.test.properties.method,data:data29};
+for(const key4 in data28){
+if(!((key4 === "method") || (key4 === "url"))){
+const err90 = {instancePath:instancePath+"/test",schemaPath:"#/properties/test/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.test,data:data28};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2923,8 +2922,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(!(((((((data29 === "GET") || (data29 === "HEAD")) || (data29 === "POST")) || (data29 === "PUT")) || (data29 === "PATCH")) || (data29 === "DELETE")) || (data29 === "OPTIONS"))){
-const err91 = {instancePath:instancePath+"/test/method",schemaPath:"#/properties/test/properties/method/enum",keyword:"enum",params:{allowedValues: schema31.properties.test.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.test.properties.method.enum,parentSchema:schema31.properties.test.properties.method,data:data29};
+}
+if(data28.method !== undefined){
+let data29 = data28.method;
+if(typeof data29 !== "string"){
+const err91 = {instancePath:instancePath+"/test/method",schemaPath:"#/properties/test/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.test.properties.method.type,parentSchema:schema31.properties.test.properties.method,data:data29};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2933,12 +2935,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-if(data28.url !== undefined){
-let data30 = data28.url;
-if(typeof data30 === "string"){
-if(func2(data30) < 1){
-const err92 = {instancePath:instancePath+"/test/url",schemaPath:"#/properties/test/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.test.properties.url,data:data30};
+if(!(((((((data29 === "GET") || (data29 === "HEAD")) || (data29 === "POST")) || (data29 === "PUT")) || (data29 === "PATCH")) || (data29 === "DELETE")) || (data29 === "OPTIONS"))){
+const err92 = {instancePath:instancePath+"/test/method",schemaPath:"#/properties/test/properties/method/enum",keyword:"enum",params:{allowedValues: schema31.properties.test.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.test.properties.method.enum,parentSchema:schema31.properties.test.properties.method,data:data29};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2948,8 +2946,11 @@ vErrors.push(err92);
 errors++;
 }
 }
-else {
-const err93 = {instancePath:instancePath+"/test/url",schemaPath:"#/properties/test/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.test.properties.url.type,parentSchema:schema31.properties.test.properties.url,data:data30};
+if(data28.url !== undefined){
+let data30 = data28.url;
+if(typeof data30 === "string"){
+if(func2(data30) < 1){
+const err93 = {instancePath:instancePath+"/test/url",schemaPath:"#/properties/test/properties/url/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.test.properties.url,data:data30};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2959,9 +2960,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-}
 else {
-const err94 = {instancePath:instancePath+"/test",schemaPath:"#/properties/test/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.test.type,parentSchema:schema31.properties.test,data:data28};
+const err94 = {instancePath:instancePath+"/test/url",schemaPath:"#/properties/test/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.test.properties.url.type,parentSchema:schema31.properties.test.properties.url,data:data30};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -2973,12 +2973,24 @@ errors++;
 }
 }
 else {
-const err95 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err95 = {instancePath:instancePath+"/test",schemaPath:"#/properties/test/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.test.type,parentSchema:schema31.properties.test,data:data28};
 if(vErrors === null){
 vErrors = [err95];
 }
 else {
 vErrors.push(err95);
+}
+errors++;
+}
+}
+}
+else {
+const err96 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
 }
 errors++;
 }
