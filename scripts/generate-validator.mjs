@@ -1,6 +1,7 @@
 // Compiles schemas/connector.schema.json into standalone validation code, so the CLI never
-// loads or runs the Ajv compiler at start-up. `npm run build` runs this; a test checks that
-// the committed output matches the schema.
+// loads or runs the Ajv compiler at start-up: the output imports only Ajv's small runtime
+// helpers. `npm run build` runs this and writes the file when it changed;
+// test/build/generated-validator.test.ts checks that the committed output matches the schema.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import addFormats from 'ajv-formats';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const schemaPath = join(root, 'schemas/connector.schema.json');
 export const outputPath = join(root, 'src/definition/generated/connector-validator.js');
 
 /** Options shared with the schema tests, so both compile the schema the same way. */
@@ -21,8 +23,8 @@ export const ajvOptions = {
   code: { source: true, esm: true, lines: true },
 };
 
-export function generateValidatorSource() {
-  const schema = JSON.parse(readFileSync(join(root, 'schemas/connector.schema.json'), 'utf8'));
+/** Returns the module text for `schema`, by default the schema in schemas/. */
+export function generateValidatorSource(schema = JSON.parse(readFileSync(schemaPath, 'utf8'))) {
   const ajv = new Ajv2020.default(ajvOptions);
   addFormats.default(ajv);
   const validate = ajv.compile(schema);

@@ -23,7 +23,7 @@ export async function main(context: MainContext): Promise<number> {
   let options: GlobalOptions = { json: false, input: true, color: true, verbose: false };
   const makeDeps = (parsed: GlobalOptions): Deps => {
     options = parsed;
-    const io: Io = { ...context.io, color: colorEnabled(context.env, parsed.color, context.io.stderr.isTTY) };
+    const io = withColor(context.io, colorEnabled(context.env, parsed.color, context.io.stderr.isTTY));
     const signal = context.signal ?? new AbortController().signal;
     return { ...createDeps(io, context.env, context.cwd, parsed), signal, ...context.overrides, io, env: context.env, cwd: context.cwd, options: parsed };
   };
@@ -38,7 +38,7 @@ export async function main(context: MainContext): Promise<number> {
 }
 
 function report(error: unknown, context: MainContext, options: GlobalOptions): number {
-  const io = { ...context.io, color: colorEnabled(context.env, options.color, context.io.stderr.isTTY) };
+  const io = withColor(context.io, colorEnabled(context.env, options.color, context.io.stderr.isTTY));
   const style = styleFor(io);
 
   if (isCommanderExit(error)) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
@@ -63,6 +63,16 @@ function report(error: unknown, context: MainContext, options: GlobalOptions): n
   io.stderr.write(options.verbose ? `${bug.stack ?? ''}\n` : `${style.dim('hint: run again with --verbose to see where it happened')}\n`);
   if (options.json) io.stdout.write(`${JSON.stringify({ error: { message: `unexpected failure: ${bug.message}`, hint: null, exitCode: ExitCode.failure } })}\n`);
   return ExitCode.failure;
+}
+
+/**
+ * Copies `io` with another colour setting. Each property is copied as defined, so a lazy
+ * `stdin` stays lazy: reading process.stdin creates the stream, which costs start-up time in
+ * every command that never reads it.
+ */
+function withColor(io: Io, color: boolean): Io {
+  const properties = Object.getOwnPropertyDescriptors(io);
+  return Object.defineProperties({}, { ...properties, color: { value: color, enumerable: true, writable: true, configurable: true } }) as Io;
 }
 
 function isCommanderExit(error: unknown): error is { exitCode: number; code: string } {

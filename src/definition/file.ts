@@ -3,7 +3,6 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 
 import { InvalidFileError, OperationError, UsageError } from '../cli/errors.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
 import { decodeSource, isSourceProblem, readSourceBytes, readStdinBytes, type SourceFile } from './source.js';
 
 export const DEFAULT_FILE_NAME = 'connector.yaml';
@@ -62,6 +61,10 @@ export async function loadConnectorFile(
 export async function saveConnectorFile(loaded: LoadedFile, text: string): Promise<void> {
   const path = loaded.source.path;
   if (path === undefined) throw new UsageError('cannot write a connector read from stdin; pass a file with -f/--file');
+
+  // Imported here, before the file is compared, because it loads node:crypto, which commands
+  // that only read connector files need not load.
+  const { writeFileAtomic } = await import('../store/atomic-write.js');
 
   let current: Uint8Array;
   try {

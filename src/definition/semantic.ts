@@ -144,11 +144,13 @@ function checkPlaceholders(value: Json, auth: Json | undefined, problems: Semant
   }
   if (isObject(value.test)) fields.push([['test', 'url'], value.test.url]);
 
+  // Built once: a file with thousands of parameters and placeholders would otherwise join the
+  // whole list again for each problem.
+  const list = declared.size > 0 ? `declared: ${[...declared].join(', ')}` : 'none are declared';
   for (const [path, text] of fields) {
     if (typeof text !== 'string') continue;
     for (const name of placeholdersIn(text)) {
       if (declared.has(name)) continue;
-      const list = declared.size > 0 ? `declared: ${[...declared].join(', ')}` : 'none are declared';
       problems.push({
         path,
         message: `${path.join('.')} uses the placeholder {${name}}, but no connection parameter has the key ${JSON.stringify(name)} (${list}); add it under connectionParameters`,
