@@ -7,9 +7,8 @@ import { CliError, UsageError } from '../cli/errors.js';
 import { note, printJson, table } from '../cli/output.js';
 import { searchConnectorFiles } from '../definition/discover.js';
 import { duplicateLinkNames, type LinkNameOwner } from '../definition/link-name.js';
-import { positionOf } from '../definition/locate.js';
 import { decodeSource, isSourceProblem, readSourceBytes } from '../definition/source.js';
-import { validateSource } from '../definition/validate.js';
+import { checkSource } from '../definition/check.js';
 import { ConnectionMetadata } from '../store/metadata.js';
 import { configDir } from '../store/paths.js';
 
@@ -90,24 +89,21 @@ async function summarize(file: string, cwd: string): Promise<Entry> {
   }
   const source = decodeSource(bytes, path, file);
   if (isSourceProblem(source)) return { summary, owner };
-  const result = await validateSource(source);
+  const result = await checkSource(source);
 
   // A valid file has its schema defaults filled in (stage: draft); an invalid one is read as written.
-  const value = asRecord(result.connector ?? result.parsed.value);
+  const value = asRecord(result.connector ?? result.value);
   const auth = asRecord(value.auth);
   summary.name = text(value.name);
   summary.linkName = text(value.linkName);
-  summary.stage = value.stage === undefined && result.parsed.value !== undefined ? 'draft' : text(value.stage);
+  summary.stage = value.stage === undefined && result.value !== undefined ? 'draft' : text(value.stage);
   summary.authType = text(auth.type);
   summary.grantType = text(auth.grantType);
   summary.errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length;
   summary.valid = summary.errors === 0;
 
-  const document = result.parsed.document;
-  if (summary.linkName !== null && document !== undefined) {
-    owner.linkName = summary.linkName;
-    owner.linkNameAt = positionOf(document, result.parsed.lineCounter, ['linkName'], false);
-  }
+  // The list only counts a duplicate link name as an error, so its position is not needed.
+  if (summary.linkName !== null) owner.linkName = summary.linkName;
   return { summary, owner };
 }
 

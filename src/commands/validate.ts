@@ -7,12 +7,14 @@ import { formatDiagnostics, hasErrors, sortDiagnostics, type Diagnostic } from '
 import { loadConnectorFile } from '../definition/file.js';
 import { findConnectorFiles } from '../definition/discover.js';
 import { duplicateLinkNames, type LinkNameOwner } from '../definition/link-name.js';
-import { positionOf } from '../definition/locate.js';
-import { validateSource } from '../definition/validate.js';
+import { checkSource, positionInSource } from '../definition/check.js';
+import type { SourceFile } from '../definition/source.js';
 
 export interface FileReport extends LinkNameOwner {
   diagnostics: Diagnostic[];
   sourceText: string | undefined;
+  /** Kept to place a duplicate link name, which needs the YAML parser; only such files pay for it. */
+  source: SourceFile | undefined;
 }
 
 /** `connector validate [FILE|DIR|-]...`: every YAML, schema and semantic problem of each file at once. */
@@ -22,6 +24,7 @@ export async function run(args: unknown[], options: Record<string, unknown>, dep
 
   const reports: FileReport[] = [];
   for (const target of targets) reports.push(await validateOne(target, targets.length === 1, deps));
+  await placeSharedLinkNames(reports);
   for (const duplicate of duplicateLinkNames(reports)) {
     const report = reports[duplicate.index]!;
     report.diagnostics.push(duplicate.diagnostic);
@@ -50,15 +53,15 @@ export async function run(args: unknown[], options: Record<string, unknown>, dep
 async function validateOne(target: string | undefined, single: boolean, deps: Deps): Promise<FileReport> {
   try {
     const loaded = await loadConnectorFile(target, { cwd: deps.cwd, stdin: deps.io.stdin });
-    const result = await validateSource(loaded.source);
-    const { document, lineCounter, value } = result.parsed;
-    const linkName = (value as { linkName?: unknown } | undefined)?.linkName;
+    const result = await checkSource(loaded.source);
+    const linkName = (result.value as { linkName?: unknown } | undefined)?.linkName;
     return {
       file: loaded.source.label,
       linkName: typeof linkName === 'string' ? linkName : undefined,
-      linkNameAt: typeof linkName === 'string' && document !== undefined ? positionOf(document, lineCounter, ['linkName'], false) : undefined,
+      linkNameAt: undefined,
       diagnostics: result.diagnostics,
       sourceText: loaded.source.text,
+      source: loaded.source,
     };
   } catch (error) {
     // A file that cannot be read or decoded is one more report, so the other files are still checked.
@@ -67,11 +70,21 @@ async function validateOne(target: string | undefined, single: boolean, deps: De
     const position = /^(.*?):(\d+):(\d+): (.*)$/s.exec(message);
     const file = target ?? 'connector.yaml';
     if (position) {
-      return { file: position[1]!, linkName: undefined, linkNameAt: undefined, sourceText: undefined, diagnostics: [{ line: Number(position[2]), column: Number(position[3]), path: '', message: position[4]!, severity: 'error' }] };
+      return { file: position[1]!, linkName: undefined, linkNameAt: undefined, sourceText: undefined, source: undefined, diagnostics: [{ line: Number(position[2]), column: Number(position[3]), path: '', message: position[4]!, severity: 'error' }] };
     }
     const exitCode = (error as { exitCode: number }).exitCode;
     if (exitCode === ExitCode.usage && single) throw error;
-    return { file, linkName: undefined, linkNameAt: undefined, sourceText: undefined, diagnostics: [{ line: 0, column: 0, path: '', message: message.replace(`${file}: `, ''), severity: 'error' }] };
+    return { file, linkName: undefined, linkNameAt: undefined, sourceText: undefined, source: undefined, diagnostics: [{ line: 0, column: 0, path: '', message: message.replace(`${file}: `, ''), severity: 'error' }] };
+  }
+}
+
+/** Finds the position of each link name that more than one file uses, for the duplicate messages. */
+async function placeSharedLinkNames(reports: FileReport[]): Promise<void> {
+  const counts = new Map<string, number>();
+  for (const report of reports) if (report.linkName !== undefined) counts.set(report.linkName, (counts.get(report.linkName) ?? 0) + 1);
+  for (const report of reports) {
+    if (report.linkName === undefined || report.source === undefined || (counts.get(report.linkName) ?? 0) < 2) continue;
+    report.linkNameAt = await positionInSource(report.source, ['linkName']);
   }
 }
 

@@ -6,7 +6,7 @@ import { InvalidFileError } from '../cli/errors.js';
 import { hasErrors, formatDiagnostics } from '../definition/diagnostics.js';
 import { loadConnectorFile, type LoadedFile } from '../definition/file.js';
 import type { Connector } from '../definition/types.js';
-import { validateSource } from '../definition/validate.js';
+import { checkSource } from '../definition/check.js';
 import { ConnectionMetadata, type StoreKind } from '../store/metadata.js';
 import { configDir } from '../store/paths.js';
 
@@ -40,7 +40,7 @@ export interface LoadedConnector {
  */
 export async function loadReadyConnector(deps: Deps, options: { requireReady?: boolean } = {}): Promise<LoadedConnector> {
   const loaded = await loadConnectorFile(deps.options.file, { cwd: deps.cwd, stdin: deps.io.stdin });
-  const result = await validateSource(loaded.source, { strict: options.requireReady !== false });
+  const result = await checkSource(loaded.source, { strict: options.requireReady !== false });
 
   if (hasErrors(result.diagnostics) || result.connector === undefined) {
     const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
