@@ -9,6 +9,9 @@ if (quick !== undefined) {
   process.stdout.write(quick);
 } else {
   process.exitCode = await run(argv);
+  // A keychain call that timed out may still hold the event loop open inside the native
+  // binding; after a failure, nothing else is left to wait for.
+  if (process.exitCode !== 0) setTimeout(() => process.exit(), 1000).unref();
 }
 
 /**

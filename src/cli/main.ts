@@ -41,7 +41,15 @@ function report(error: unknown, context: MainContext, options: GlobalOptions): n
   const io = withColor(context.io, colorEnabled(context.env, options.color, context.io.stderr.isTTY));
   const style = styleFor(io);
 
-  if (isCommanderExit(error)) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  if (isCommanderExit(error)) {
+    if (error.exitCode === 0) return ExitCode.ok;
+    // Commander already printed the message; a script that asked for JSON still gets an object.
+    if (context.argv.includes('--json')) {
+      const message = error instanceof Error ? error.message.replace(/^error: /, '') : 'invalid command line';
+      io.stdout.write(`${JSON.stringify({ error: { message, hint: 'connector --help lists the commands and options', exitCode: ExitCode.usage } })}\n`);
+    }
+    return ExitCode.usage;
+  }
   if (error instanceof SilentExit) return error.exitCode;
   if (isPromptCancel(error)) error = new InterruptedError();
 

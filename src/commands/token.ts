@@ -1,4 +1,3 @@
-import { authorizationHeader } from '../auth/apply.js';
 import type { Deps } from '../cli/deps.js';
 import { UsageError } from '../cli/errors.js';
 import { printJson, printLine } from '../cli/output.js';
@@ -33,6 +32,7 @@ export async function run(_args: unknown[], options: Record<string, unknown>, de
 
 async function printHeader(connection: OpenedConnection, deps: Deps): Promise<void> {
   const credential = connection.connector.auth.type === 'oauth2' ? await freshOAuth2Credential(connection) : connection.credential;
+  const { authorizationHeader } = await import('../auth/apply.js');
   const value = authorizationHeader(connection.connector, credential);
 
   if (deps.options.json) {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import type { CredentialSecrets } from '../auth/apply.js';
 import type { StoredCredential } from '../auth/credential.js';
-import { oauth2ConfigFromConnector, requestClientCredentialsToken, requestToken, tokenError, type OAuth2Config, type TokenSuccess } from '../auth/oauth2/index.js';
+import type { OAuth2Config, TokenSuccess } from '../auth/oauth2/index.js';
 import type { Deps } from '../cli/deps.js';
 import { AuthorizationError, UsageError } from '../cli/errors.js';
 import { addTraceSecrets } from '../cli/trace.js';
@@ -173,6 +173,8 @@ async function renew(connection: OpenedConnection, credential: OAuth2Credential,
   const auth = connector.auth as OAuth2Auth;
   const context = { fetch: connection.deps.fetch, signal: connection.deps.signal };
   const now = connection.deps.clock.now();
+  // The OAuth client is loaded only when a token must be renewed, so a valid token prints fast.
+  const { requestClientCredentialsToken, requestToken, tokenError } = await import('../auth/oauth2/index.js');
 
   if (credential.refreshToken === undefined || credential.refreshToken === '') {
     if (auth.grantType === 'clientCredentials') {
@@ -217,6 +219,7 @@ async function renew(connection: OpenedConnection, credential: OAuth2Credential,
 async function oauth2Config(connection: OpenedConnection): Promise<OAuth2Config> {
   const clientSecret = await resolveConnectorSecret(connection.connector, 'clientSecret', secretContext(connection));
   addTraceSecrets(connection.deps.fetch, [clientSecret]);
+  const { oauth2ConfigFromConnector } = await import('../auth/oauth2/index.js');
   return oauth2ConfigFromConnector(connection.connector, clientSecret);
 }
 

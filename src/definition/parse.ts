@@ -1,6 +1,6 @@
 import { isCollection, isMap, isScalar, LineCounter, parseAllDocuments, visit, type Document, type Node, type Scalar } from 'yaml';
 
-import type { Diagnostic } from './diagnostics.js';
+import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { SourceFile } from './source.js';
 
 /** Deeper nesting than this is refused before parsing: the YAML parser recurses per level. */
@@ -58,6 +58,14 @@ export function parseSource(source: SourceFile): ParsedSource {
       const opening = findUnclosedQuote(document, error.pos[0]);
       if (opening !== undefined) offset = opening;
       message = 'a quoted string is never closed; add the closing quote';
+    } else if (/^Flow (sequence|map)\b.*end with a [\]}]/.test(error.message)) {
+      // The parser reports the line after; the useful place is the bracket that is never closed.
+      const opening = findUnclosedBracket(source.text, error.pos[0]);
+      if (opening !== undefined) {
+        offset = opening;
+        const close = source.text[opening] === '[' ? ']' : '}';
+        message = `this ${source.text[opening]} is never closed; add the closing ${close}, or quote the value if the bracket is part of the text`;
+      }
     }
     const start = position(offset);
     const end = position(Math.max(error.pos[1], offset + 1));
@@ -67,7 +75,10 @@ export function parseSource(source: SourceFile): ParsedSource {
   // A loop rather than push(...list): a file of many thousand repeated keys would pass more
   // arguments than the call stack holds.
   for (const diagnostic of findKeyProblems(document, lineCounter)) result.diagnostics.push(diagnostic);
-  if (result.diagnostics.length > 0) return result;
+  if (result.diagnostics.length > 0) {
+    sortDiagnostics(result.diagnostics);
+    return result;
+  }
 
   if (!isMap(document.contents)) {
     const start = position(document.contents?.range?.[0] ?? 0);
@@ -304,4 +315,32 @@ function blockIndentation(text: string, lineStart: number): number {
     if (!isIndicator) return index - lineStart;
     index += 2;
   }
+}
+
+/**
+ * Returns the offset of the last `[` or `{` still open at `upTo`, skipping quoted strings and
+ * comments, or undefined when every bracket before it is closed.
+ */
+function findUnclosedBracket(text: string, upTo: number): number | undefined {
+  const open: number[] = [];
+  let quote: '"' | "'" | undefined;
+  for (let index = 0; index < Math.min(upTo, text.length); index++) {
+    const char = text[index];
+    if (quote !== undefined) {
+      if (char === '\\' && quote === '"') index++;
+      else if (char === quote) quote = undefined;
+      continue;
+    }
+    if (char === '"' || char === "'") {
+      if (index === 0 || /[\s[{,:-]/.test(text[index - 1] ?? '')) quote = char;
+    } else if (char === '#' && (index === 0 || /\s/.test(text[index - 1] ?? ''))) {
+      const end = text.indexOf('\n', index);
+      index = end === -1 ? text.length : end - 1;
+    } else if (char === '[' || char === '{') {
+      open.push(index);
+    } else if (char === ']' || char === '}') {
+      open.pop();
+    }
+  }
+  return open[open.length - 1];
 }

@@ -461,4 +461,12 @@ describe('guards found by trying the tool', () => {
     const result = await cli(['set', 'name', 'x']);
     expect(result.code).toBe(3);
   });
+
+  it('prints a JSON error for a bad flag under --json', async () => {
+    const result = await cli(['validate', '--json', '--frobnicate']);
+    expect(result.code).toBe(2);
+    const report = JSON.parse(result.stdout) as { error: { exitCode: number; message: string } };
+    expect(report.error.exitCode).toBe(2);
+    expect(report.error.message).toContain('--frobnicate');
+  });
 });

@@ -159,4 +159,17 @@ describe('validateSource', () => {
     const problems = await diagnose(oauth2.replace('linkName: zylker_files', 'linkName: 9files'));
     expect(problems[0]?.message).toMatch(/must start with a lower-case letter/);
   });
+
+  it('points an unclosed bracket at where it opens', async () => {
+    const [problem] = await diagnose('schemaVersion: 1\nname: [Files\nlinkName: x\n');
+    expect(problem?.line).toBe(2);
+    expect(problem?.column).toBe(7);
+    expect(problem?.message).toMatch(/this \[ is never closed/);
+  });
+
+  it('lists YAML problems in file order', async () => {
+    const problems = await diagnose('schemaVersion: 1\nname: a\nname: b\nauth:\n  type: basic\n\tx: 1\n');
+    const lines = problems.map((problem) => problem.line);
+    expect(lines).toEqual([...lines].sort((a, b) => a - b));
+  });
 });
