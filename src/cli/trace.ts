@@ -140,6 +140,8 @@ export function createTracingFetch(fetch: Fetch, options: TraceOptions): Fetch {
     write('*', `${method.toUpperCase()} ${redactor.url(url)}`);
     for (const [name, value] of headerLines(headers)) write('>', `${name}: ${redactor.header(name, value)}`);
     const bodyText = requestBodyText(init?.body);
+    // A server may echo what it received; what was sent under a secret's name is hidden by value too.
+    redactor.add(sentSecretValues(bodyText, headers));
     if (bodyText !== undefined) {
       write('>', '');
       for (const line of redactor.body(bodyText, mediaTypeOf(headers.get('content-type'))).split('\n')) write('>', line);
@@ -173,6 +175,28 @@ function headerLines(headers: Headers): Array<[string, string]> {
   }
   for (const cookie of headers.getSetCookie()) lines.push(['set-cookie', cookie]);
   return lines;
+}
+
+/** Values of sensitive form or JSON fields in a request body, and the credential of its Authorization header. */
+function sentSecretValues(bodyText: string | undefined, headers: Headers): string[] {
+  const values: string[] = [];
+  const credential = /^\S+\s+(.+)$/.exec(headers.get('authorization') ?? '')?.[1];
+  if (credential !== undefined) values.push(credential);
+  if (bodyText === undefined) return values;
+
+  const collect = (value: unknown, name: string) => {
+    if (typeof value === 'string' && isSensitiveField(name)) values.push(value);
+    else if (typeof value === 'object' && value !== null) for (const [key, item] of Object.entries(value)) collect(item, key);
+  };
+  if (/^\s*[{[]/.test(bodyText)) {
+    try {
+      collect(JSON.parse(bodyText), '');
+    } catch {
+      // Not JSON after all; the form reading below finds nothing harmful in it.
+    }
+  }
+  for (const [name, value] of new URLSearchParams(bodyText)) collect(value, name);
+  return values;
 }
 
 function requestBodyText(body: RequestInit['body'] | undefined): string | undefined {

@@ -4,7 +4,8 @@ import { AuthorizationError, CliError, InterruptedError, OperationError, SilentE
 import { printJson, printLine, styleFor } from '../cli/output.js';
 import { parseTimeoutSeconds, resolveRequestUrl, sendApiRequest } from '../connection/request.js';
 import { loadReadyConnector } from '../connection/services.js';
-import { openConnectionFor, reconnectHint, type OpenedConnection } from '../connection/token.js';
+import { credentialSecrets, openConnectionFor, reconnectHint, type OpenedConnection } from '../connection/token.js';
+import { Redactor } from '../cli/trace.js';
 
 /** Bytes of the response body kept to show why a check failed. */
 const MAX_SNIPPET_BYTES = 4096;
@@ -35,7 +36,7 @@ export async function run(_args: unknown[], options: Record<string, unknown>, de
   const test = loaded.connector.test;
   if (test === undefined) {
     throw new UsageError(`${loaded.loaded.source.label} has no test request, so there is nothing to check`, {
-      hint: 'add one, e.g. connector set test.method GET and connector set test.url /v1/me (a path that needs the credential)',
+      hint: 'add one, e.g. connector set test \'{"method": "GET", "url": "/v1/me"}\' (a path that needs the credential)',
     });
   }
 
@@ -71,9 +72,14 @@ async function sendTest(
     timeoutMs: parseTimeoutSeconds(options.timeout) * 1000,
   });
   const { response } = exchange;
-  const snippet = await readSnippet(response).catch((error: unknown) => {
+  const rawSnippet = await readSnippet(response).catch((error: unknown) => {
     throw exchange.bodyError(error);
   });
+  // An API may echo the request, credential included, in an error body.
+  const redactor = new Redactor();
+  redactor.add(credentialSecrets(connection.credential));
+  const redacted = redactor.body(rawSnippet, response.headers.get('content-type')?.split(';')[0]?.trim() ?? '');
+  const snippet = cleanProviderText(redacted.replace(/\s+/g, ' '), 200);
 
   const statusText = response.statusText === '' ? '' : ` ${response.statusText}`;
   const line = `${method} ${url.href}: HTTP ${response.status}${statusText}`;
@@ -109,7 +115,7 @@ function report(deps: Deps, { result, summary, failure }: CheckOutcome): void {
   throw new SilentExit(failure.exitCode);
 }
 
-/** Reads the first bytes of the body as one cleaned line, and drops the rest. */
+/** Reads the first bytes of the body as text, and drops the rest. */
 async function readSnippet(response: Response): Promise<string> {
   if (response.body === null) return '';
   const reader = response.body.getReader();
@@ -122,6 +128,5 @@ async function readSnippet(response: Response): Promise<string> {
     size += value.byteLength;
   }
   await reader.cancel().catch(() => undefined);
-  const text = Buffer.concat(chunks).subarray(0, MAX_SNIPPET_BYTES).toString('utf8');
-  return cleanProviderText(text.replace(/\s+/g, ' '), 200);
+  return Buffer.concat(chunks).subarray(0, MAX_SNIPPET_BYTES).toString('utf8');
 }

@@ -249,7 +249,8 @@ function secretContext(connection: OpenedConnection) {
 }
 
 /** The values in a stored credential that the trace must hide. */
-function credentialSecrets(credential: StoredCredential): string[] {
+/** The secret values of a credential, for hiding them in traces and echoed response text. */
+export function credentialSecrets(credential: StoredCredential): string[] {
   switch (credential.type) {
     case 'basic':
       return [credential.password, Buffer.from(`${credential.username}:${credential.password}`).toString('base64')];

@@ -5,6 +5,7 @@
 import { createInterface, type Interface } from 'node:readline';
 
 import type { Deps, OpenBrowser, OutputStream } from '../cli/deps.js';
+import { UsageError } from '../cli/errors.js';
 
 const CLEAR_LINE = '\r\u001b[K';
 const UP_ONE_LINE = '\u001b[1A';
@@ -190,9 +191,16 @@ export function startBrowserWait(deps: Deps, options: BrowserWaitOptions): Brows
 
   if (pasting) {
     if (!live || deps.io.stdin.isTTY !== true) display.log('Reading the URL the browser ended on from stdin, one per line.');
-    wait.readPastedUrl = (signal) => {
+    wait.readPastedUrl = async (signal) => {
       reader ??= new LineReader(deps.io.stdin, () => display.lineEntered());
-      return reader.next(signal);
+      const line = await reader.next(signal);
+      // With --paste, stdin is the only way the flow can complete, so its end ends the wait.
+      if (line === undefined && options.paste) {
+        throw new UsageError('stdin ended before the URL the browser ended on was pasted', {
+          hint: 'pipe in that URL (the http://127.0.0.1:... address), or run without --paste to wait for the browser',
+        });
+      }
+      return line;
     };
   }
   return wait;

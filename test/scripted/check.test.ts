@@ -161,6 +161,6 @@ ${test}`;
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('has no test request');
-    expect(result.stderr).toContain('connector set test.url');
+    expect(result.stderr).toContain('connector set test ');
   });
 });

@@ -121,7 +121,7 @@ function writeBroken(root: string, count: number, takenLinkName: string): Fixtur
   write(root, yamlPath, ['schemaVersion: 1', 'name: [Broken YAML', `linkName: broken_yaml_${number(0)}`, 'auth:', '  type: basic']);
   broken.push({
     path: yamlPath, name: null, linkName: null, stage: null, authType: null, grantType: null,
-    problem: { line: 3, column: 1, message: 'flow sequence' },
+    problem: { line: 2, column: 7, message: 'this [ is never closed' },
   });
 
   const urlPath = `connectors/broken_url_${number(1)}/connector.yaml`;

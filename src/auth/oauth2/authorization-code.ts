@@ -34,7 +34,7 @@ export interface AuthorizationCodeOptions extends HttpContext {
    * again after a pasted URL that is not for the redirect URI, and `signal` aborts once the
    * flow ends another way. A rejection ends the flow with that error.
    */
-  readPastedUrl?(signal: AbortSignal): Promise<string>;
+  readPastedUrl?(signal: AbortSignal): Promise<string | undefined>;
   clock?: Clock;
   sleep?: Sleep;
 }
@@ -260,19 +260,20 @@ async function countDown(
 
 async function acceptPastedUrls(
   server: RedirectServer<TokenSuccess>,
-  readPastedUrl: (signal: AbortSignal) => Promise<string>,
+  readPastedUrl: (signal: AbortSignal) => Promise<string | undefined>,
   log: (line: string) => void,
   stop: AbortSignal,
 ): Promise<void> {
   while (!stop.aborted) {
-    let text: string;
+    let text: string | undefined;
     try {
       text = await readPastedUrl(stop);
     } catch (error) {
       if (!stop.aborted) await server.close(error instanceof Error ? error : new OperationError(String(error)));
       return;
     }
-    if (stop.aborted) return;
+    // Input ended (Ctrl-D): stop reading and keep waiting for the browser's redirect.
+    if (stop.aborted || text === undefined) return;
 
     try {
       await server.submitUrl(text);
