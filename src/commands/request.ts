@@ -48,7 +48,12 @@ export async function run(args: unknown[], options: Record<string, unknown>, dep
 /** `[METHOD] URL`: with one argument it is the URL, and the method is POST when there is a body, else GET. */
 function parseTarget(args: unknown[], hasBody: boolean): { method: string; url: string } {
   const [first, second] = args as [string, string | undefined];
-  if (second === undefined) return { method: hasBody ? 'POST' : 'GET', url: first };
+  if (second === undefined) {
+    if (/^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/.test(first)) {
+      throw new UsageError(`the URL is missing after ${first}`, { hint: `connector request ${first} /v1/me, a path under baseUrl or a full URL` });
+    }
+    return { method: hasBody ? 'POST' : 'GET', url: first };
+  }
 
   if (!METHOD.test(first)) {
     throw new UsageError(`${JSON.stringify(first)} is not an HTTP method`, { hint: 'write the method first, then the URL: connector request POST /v1/files' });

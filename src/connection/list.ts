@@ -95,7 +95,8 @@ async function check(record: ConnectionRecord, store: SecretStore): Promise<Conn
 function reconnectCommand(record: ConnectionRecord): string {
   const file = record.connectorFile === undefined ? '' : ` -f ${quoteForShell(record.connectorFile)}`;
   const connection = record.name === DEFAULT_CONNECTION ? '' : ` --connection ${record.name}`;
-  return `connector connect${file}${connection} --force`;
+  const storage = record.store === 'file' ? ' --insecure-storage' : '';
+  return `connector connect${file}${connection} --force${storage}`;
 }
 
 function quoteForShell(text: string): string {

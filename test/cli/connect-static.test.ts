@@ -276,7 +276,7 @@ describe('connections and disconnect for API keys', () => {
       ['default', 'ok'],
       ['lost', 'broken'],
     ]);
-    expect(rows[1]?.fix).toBe(`connector connect -f ${join(folder.path, 'connector.yaml')} --connection lost --force`);
+    expect(rows[1]?.fix).toBe(`connector connect -f ${join(folder.path, 'connector.yaml')} --connection lost --force --insecure-storage`);
 
     const disconnected = await cli(['disconnect', '--insecure-storage', '--json']);
     const broken = await cli(['disconnect', 'lost', '--insecure-storage']);

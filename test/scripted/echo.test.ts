@@ -94,3 +94,14 @@ describe('input limits', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
+
+describe('request arguments', () => {
+  it('names a missing URL after the method', async () => {
+    server = await startEchoingProvider();
+    writeConnector(workspace, oauth2Connector(server));
+    await seedConnection(workspace, oauth2Credential({ accessToken: randomSecret('at-') }, 3_600_000));
+    const result = await cli(workspace, ['request', 'GET']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('the URL is missing after GET');
+  });
+});
