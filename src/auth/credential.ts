@@ -13,6 +13,11 @@ export type StoredCredential =
       refreshToken?: string;
       /** Milliseconds since the epoch; absent when the provider gave no expiry and none applies. */
       expiresAt?: number;
+      /**
+       * Set when `expiresAt` comes from the connector's `expiresIn` because the provider sent no
+       * `expires_in`. Some providers (GitHub OAuth apps, for one) issue tokens that never expire.
+       */
+      expiryAssumed?: true;
       scopes?: string[];
       idToken?: string;
     };

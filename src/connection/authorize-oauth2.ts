@@ -108,6 +108,7 @@ function authorizedFrom(tokens: TokenSuccess, config: OAuth2Config, now: number)
   };
   if (tokens.refreshToken !== null) credential.refreshToken = tokens.refreshToken;
   if (tokens.expiresInSeconds !== null) credential.expiresAt = now + tokens.expiresInSeconds * 1000;
+  if (tokens.expiresInSeconds !== null && tokens.expiryAssumed) credential.expiryAssumed = true;
   if (tokens.idToken !== undefined) credential.idToken = tokens.idToken;
 
   const authorized: Authorized = {

@@ -106,7 +106,7 @@ export interface FreshTokenOptions {
  */
 export async function freshOAuth2Credential(connection: OpenedConnection, options: FreshTokenOptions = {}): Promise<OAuth2Credential> {
   const initial = requireOAuth2(connection, connection.credential);
-  if (!needsRenewal(initial, connection.deps.clock.now(), options)) return initial;
+  if (!needsRenewal(initial, connection.deps.clock.now(), options, connection.connector)) return initial;
 
   return withLock(refreshLockPath(connection), async () => {
     const current = await readCredential(connection.services, connection.connector.linkName, connection.name);
@@ -117,7 +117,7 @@ export async function freshOAuth2Credential(connection: OpenedConnection, option
     }
     const stored = requireOAuth2(connection, current);
     connection.credential = stored;
-    if (!needsRenewal(stored, connection.deps.clock.now(), options)) return stored;
+    if (!needsRenewal(stored, connection.deps.clock.now(), options, connection.connector)) return stored;
 
     // A process that held the lock before may have marked the connection, and its refresh
     // token must not be sent again.
@@ -155,8 +155,12 @@ export function refreshLockPath(connection: Pick<OpenedConnection, 'deps' | 'con
   return join(folder, 'locks', connection.connector.linkName, `${connection.name}.lock`);
 }
 
-function needsRenewal(credential: OAuth2Credential, now: number, options: FreshTokenOptions): boolean {
+function needsRenewal(credential: OAuth2Credential, now: number, options: FreshTokenOptions, connector: Connector): boolean {
   if (options.rejectedAccessToken !== undefined) return credential.accessToken === options.rejectedAccessToken;
+  // Only the connector's expiresIn, not the provider, said this token expires, and nothing could
+  // renew it: it is handed out until the API rejects it (GitHub OAuth app tokens never expire).
+  const renewable = (credential.refreshToken ?? '') !== '' || (connector.auth as OAuth2Auth).grantType === 'clientCredentials';
+  if (credential.expiryAssumed === true && !renewable) return false;
   return credential.expiresAt !== undefined && credential.expiresAt - now <= REFRESH_MARGIN_MS;
 }
 
@@ -234,6 +238,7 @@ function toCredential(response: TokenSuccess, previous: OAuth2Credential, now: n
   const refreshToken = response.refreshToken ?? previous.refreshToken;
   if (refreshToken !== undefined) credential.refreshToken = refreshToken;
   if (response.expiresInSeconds !== null) credential.expiresAt = now + response.expiresInSeconds * 1000;
+  if (response.expiresInSeconds !== null && response.expiryAssumed) credential.expiryAssumed = true;
   const idToken = response.idToken ?? previous.idToken;
   if (idToken !== undefined) credential.idToken = idToken;
   return credential;

@@ -120,6 +120,7 @@ describe('parseTokenResponse fixtures', () => {
     const result = expectSuccess(parse(FIXTURES.expiresAsString));
 
     expect(result.expiresInSeconds).toBe(3599);
+    expect(result.expiryAssumed).toBe(false);
     expect(result.refreshToken).toBe('RT');
   });
 
@@ -128,6 +129,7 @@ describe('parseTokenResponse fixtures', () => {
 
     expect(result.refreshToken).toBeNull();
     expect(result.expiresInSeconds).toBe(3600);
+    expect(result.expiryAssumed).toBe(true);
     expect(result.grantedScopes).toEqual([]);
     expect(result.tokenType).toBe('bearer');
   });

@@ -161,6 +161,30 @@ describe('connector token', () => {
     expect(result.stderr).toContain('run connector connect again');
   });
 
+  it('hands out a token whose expiry only the connector assumed', async () => {
+    await setUp();
+    const { accessToken } = provider.issue();
+    await seedConnection(workspace, { ...oauth2Credential({ accessToken }, EXPIRED), expiryAssumed: true });
+
+    const result = await cli(workspace, ['token']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${accessToken}\n`);
+    expect(provider.refreshCount()).toBe(0);
+  });
+
+  it('fails with exit 4 when the API rejects an assumed-expiry token', async () => {
+    await setUp();
+    const { accessToken } = provider.issue();
+    provider.revokeAccessToken(accessToken);
+    await seedConnection(workspace, { ...oauth2Credential({ accessToken }, EXPIRED), expiryAssumed: true });
+
+    const result = await cli(workspace, ['request', '/v1/me']);
+
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('was rejected by the API (HTTP 401)');
+  });
+
   it('names the connection in the hint', async () => {
     await setUp();
     await seedConnection(workspace, oauth2Credential({ accessToken: provider.issue().accessToken }, EXPIRED), { name: 'work' });

@@ -23,6 +23,8 @@ export interface TokenSuccess {
   refreshToken: string | null;
   /** Lifetime from `expires_in`, else the connector's `expiresIn`; null when neither is known. */
   expiresInSeconds: number | null;
+  /** True when the lifetime is the connector's `expiresIn` because the response had no `expires_in`. */
+  expiryAssumed: boolean;
   /** Scopes from the response's `scope`, or the requested scopes when it has none (RFC 6749 section 5.1). */
   grantedScopes: string[];
   /** Requested scopes that are not in `grantedScopes`. */
@@ -79,6 +81,7 @@ export function parseTokenResponse(response: TextResponse, expectations: TokenEx
     tokenType: stringField(fields.token_type) || 'Bearer',
     refreshToken: refreshToken === undefined || refreshToken === '' ? null : refreshToken,
     expiresInSeconds: lifetime(fields.expires_in) ?? expectations.defaultExpiresIn ?? null,
+    expiryAssumed: lifetime(fields.expires_in) === undefined,
     grantedScopes: scopes,
     missingScopes: expectations.requestedScopes.filter((scope) => !scopes.includes(scope)),
   };
