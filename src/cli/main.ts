@@ -45,7 +45,8 @@ function report(error: unknown, context: MainContext, options: GlobalOptions): n
     if (error.exitCode === 0) return ExitCode.ok;
     // Commander already printed the message; a script that asked for JSON still gets an object.
     if (context.argv.includes('--json')) {
-      const message = error instanceof Error ? error.message.replace(/^error: /, '') : 'invalid command line';
+      // Commander reports a missing command by showing the help, with the message "(outputHelp)".
+      const message = error.code === 'commander.help' ? 'no command given' : error instanceof Error ? error.message.replace(/^error: /, '') : 'invalid command line';
       io.stdout.write(`${JSON.stringify({ error: { message, hint: 'connector --help lists the commands and options', exitCode: ExitCode.usage } })}\n`);
     }
     return ExitCode.usage;

@@ -71,12 +71,19 @@ export async function runSet(args: unknown[], options: Record<string, unknown>, 
 /**
  * The tool never writes a secret into connector.yaml, which is meant to be committed: a secret
  * field takes a reference, and the value goes to the keychain with `connector secret set`.
+ * A mapping set at a parent key (`set auth '{...}'`) is checked field by field.
  */
 export function refuseLiteralSecret(path: (string | number)[], value: unknown): void {
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) refuseLiteralSecret([...path, key], item);
+    return;
+  }
   const field = path.length === 2 && path[0] === 'auth' ? path[1] : undefined;
   if (field !== 'clientSecret' && field !== 'consumerSecret') return;
-  if (typeof value !== 'string' || value === 'keychain' || value.startsWith('env:') || value.startsWith('file:')) return;
+  if (typeof value !== 'string' || value === 'keychain' || value.startsWith('env:')) return;
+  // file: names the RSA-SHA1 private key of an OAuth 1.0a connector, never a shared secret.
+  if (value.startsWith('file:') && field === 'consumerSecret') return;
   throw new UsageError(`auth.${field} takes a reference, not the secret itself, because connector.yaml is meant to be committed; nothing was written`, {
-    hint: `keep it in the keychain with connector secret set ${field} (the file then says keychain), or write env:NAME to read it from an environment variable`,
+    hint: `keep it in the keychain with connector secret set ${field} (the file then says keychain), or write env:NAME to read it from an environment variable${field === 'consumerSecret' ? '; an RSA-SHA1 private key may be file:PATH' : ''}`,
   });
 }

@@ -144,7 +144,7 @@ export async function sendApiRequest(connection: OpenedConnection, request: ApiR
   let busyRetries = 0;
   let redirects = 0;
   for (;;) {
-    const credential = connector.auth.type === 'oauth2' ? await freshOAuth2Credential(connection) : connection.credential;
+    const credential = connector.auth.type === 'oauth2' ? await freshOAuth2Credential(connection, { timeoutMs: request.timeoutMs }) : connection.credential;
     const outgoing = applyCredential(
       { method: hop.method, url: hop.url, headers: hop.headers, ...(hop.body === undefined ? {} : { body: hop.body }) },
       connector,
@@ -177,7 +177,7 @@ export async function sendApiRequest(connection: OpenedConnection, request: ApiR
     if (response.status === 401 && credential.type === 'oauth2' && !retried) {
       retried = true;
       await discard(response);
-      await freshOAuth2Credential(connection, { rejectedAccessToken: credential.accessToken });
+      await freshOAuth2Credential(connection, { rejectedAccessToken: credential.accessToken, timeoutMs: request.timeoutMs });
       continue;
     }
 

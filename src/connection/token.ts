@@ -89,6 +89,8 @@ export interface FreshTokenOptions {
    * unless the stored access token is already another one, which a concurrent refresh stored.
    */
   rejectedAccessToken?: string;
+  /** Limit for a renewal request, in milliseconds; the HTTP client's 30 s default otherwise. */
+  timeoutMs?: number;
 }
 
 /**
@@ -175,7 +177,7 @@ function requireOAuth2(connection: OpenedConnection, credential: StoredCredentia
 async function renew(connection: OpenedConnection, credential: OAuth2Credential, options: FreshTokenOptions): Promise<OAuth2Credential> {
   const { connector, name } = connection;
   const auth = connector.auth as OAuth2Auth;
-  const context = { fetch: connection.deps.fetch, signal: connection.deps.signal };
+  const context = { fetch: connection.deps.fetch, signal: connection.deps.signal, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
   const now = connection.deps.clock.now();
   // The OAuth client is loaded only when a token must be renewed, so a valid token prints fast.
   const { requestClientCredentialsToken, requestToken, tokenError } = await import('../auth/oauth2/index.js');

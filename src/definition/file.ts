@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 
 import { InvalidFileError, OperationError, UsageError } from '../cli/errors.js';
@@ -64,8 +64,19 @@ export async function saveConnectorFile(loaded: LoadedFile, text: string): Promi
 
   // Imported here, before the file is compared, because it loads node:crypto, which commands
   // that only read connector files need not load.
-  const { writeFileAtomic } = await import('../store/atomic-write.js');
+  const [{ writeFileAtomic }, { withLock }] = await Promise.all([import('../store/atomic-write.js'), import('../store/lock.js')]);
 
+  // The comparison and the rename happen under a lock next to the file, so two edits at once
+  // cannot both pass the comparison and one overwrite the other.
+  await withLock(join(dirname(path), `.${basename(path)}.lock`), () => compareAndWrite(loaded, path, text, writeFileAtomic), { timeoutMs: 10_000 });
+}
+
+async function compareAndWrite(
+  loaded: LoadedFile,
+  path: string,
+  text: string,
+  writeFileAtomic: (path: string, data: string) => Promise<void>,
+): Promise<void> {
   let current: Uint8Array;
   try {
     current = await readFile(path);

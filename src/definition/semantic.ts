@@ -173,6 +173,14 @@ function checkSecrets(auth: Json | undefined, problems: SemanticProblem[]): void
       continue;
     }
     if (secret.startsWith('file:') && key === 'consumerSecret' && auth.signatureMethod === 'RSA-SHA1') continue;
+    if (secret.startsWith('file:')) {
+      problems.push({
+        path: ['auth', key],
+        message: `auth.${key} is a file: reference, which only an OAuth 1.0a connector with signatureMethod RSA-SHA1 uses (for its private key); write keychain or env:NAME`,
+        severity: 'error',
+      });
+      continue;
+    }
     problems.push({
       path: ['auth', key],
       message: `auth.${key} holds a literal secret, and this file is meant to be committed; run \`connector secret set ${key}\` and write keychain, or use env:NAME`,

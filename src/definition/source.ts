@@ -68,6 +68,10 @@ export async function readSourceBytes(path: string, label: string): Promise<Uint
         hint: `pass the file inside it, for example ${label.replace(/\/$/, '')}/connector.yaml`,
       });
     }
+    // A device or a FIFO reports no size and may never end, so the size limit could not hold.
+    if (!info.isFile()) {
+      throw new UsageError(`${label} is not a regular file`, { hint: 'pass a connector file, or - to read one from stdin' });
+    }
     size = info.size;
   } catch (error) {
     if (error instanceof UsageError) throw error;

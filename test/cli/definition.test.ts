@@ -470,3 +470,44 @@ describe('guards found by trying the tool', () => {
     expect(report.error.message).toContain('--frobnicate');
   });
 });
+
+describe('guards found by a second trial', () => {
+  it('set refuses a secret inside a mapping set at the parent key', async () => {
+    await cli(['init', '--no-input', ...scriptedInit.oauth2!]);
+    const before = file();
+    const result = await cli(['set', 'auth', '{"type":"oauth2","clientId":"a","clientSecret":"RAWSECRET123","tokenUrl":"https://a.test/t"}']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain('RAWSECRET123');
+    expect(file()).toBe(before);
+  });
+
+  it('set refuses a file: reference for a client secret', async () => {
+    await cli(['init', '--no-input', ...scriptedInit.oauth2!]);
+    const result = await cli(['set', 'auth.clientSecret', 'file:secret.txt']);
+    expect(result.code).toBe(2);
+  });
+
+  it('validate refuses a device that never ends', async () => {
+    const result = await cli(['validate', '/dev/zero']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is not a regular file');
+  });
+
+  it('keeps both of two concurrent edits or refuses one', async () => {
+    await cli(['init', '--no-input', ...scriptedInit.oauth2!]);
+    for (let round = 0; round < 5; round++) {
+      const [first, second] = await Promise.all([cli(['set', 'description', `d${round}`]), cli(['set', 'auth.clientId', `c${round}`])]);
+      const text = file();
+      if (first.code === 0) expect(text).toContain(`description: d${round}`);
+      else expect(first.stderr).toContain('changed while this command ran');
+      if (second.code === 0) expect(text).toContain(`clientId: "c${round}"`);
+      else expect(second.stderr).toContain('changed while this command ran');
+    }
+  });
+
+  it('prints a JSON error when no command is given', async () => {
+    const result = await cli(['--json']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { message: 'no command given', exitCode: 2 } });
+  });
+});

@@ -105,3 +105,19 @@ describe('request arguments', () => {
     expect(result.stderr).toContain('the URL is missing after GET');
   });
 });
+
+describe('request --timeout', () => {
+  it('also limits a token renewal', async () => {
+    server = await startServer((request, response) => {
+      if (request.path.startsWith('/oauth/token')) return; // never answers
+      sendJson(response, 200, { ok: true });
+    });
+    writeConnector(workspace, oauth2Connector(server));
+    await seedConnection(workspace, oauth2Credential({ accessToken: randomSecret('at-'), refreshToken: randomSecret('rt-') }, -1000));
+    const started = Date.now();
+    const result = await cli(workspace, ['request', '/v1/me', '--timeout', '1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('timed out after 1 s');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});

@@ -164,7 +164,7 @@ describe('connector token', () => {
   it('hands out a token whose expiry only the connector assumed', async () => {
     await setUp();
     const { accessToken } = provider.issue();
-    await seedConnection(workspace, { ...oauth2Credential({ accessToken }, EXPIRED), expiryAssumed: true });
+    await seedConnection(workspace, Object.assign(oauth2Credential({ accessToken }, EXPIRED), { expiryAssumed: true }));
 
     const result = await cli(workspace, ['token']);
 
@@ -177,7 +177,7 @@ describe('connector token', () => {
     await setUp();
     const { accessToken } = provider.issue();
     provider.revokeAccessToken(accessToken);
-    await seedConnection(workspace, { ...oauth2Credential({ accessToken }, EXPIRED), expiryAssumed: true });
+    await seedConnection(workspace, Object.assign(oauth2Credential({ accessToken }, EXPIRED), { expiryAssumed: true }));
 
     const result = await cli(workspace, ['request', '/v1/me']);
 
