@@ -365,7 +365,7 @@ describe('authorizeOAuth1', () => {
     const flow = authorizeOAuth1(options);
 
     await expect(flow).rejects.toThrow(OperationError);
-    await expect(flow).rejects.toThrow('No authorization arrived within 300 s.');
+    await expect(flow).rejects.toThrow('No authorization response arrived within 300 seconds.');
   });
 
   it('rejects an invalid timeout', async () => {

@@ -192,7 +192,7 @@ describe('authorization code grant with PKCE', () => {
     const result = await cli(['connect', '--no-input', '--no-browser', '--insecure-storage', '--timeout', '1']);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('No authorization response arrived within 1 seconds.');
+    expect(result.stderr).toContain('No authorization response arrived within 1 second.');
     expect(existsSync(join(folder.path, '.connector-config', 'connections.json'))).toBe(false);
   });
 

@@ -10,7 +10,7 @@ import { httpPost, type TextResponse } from '../http.js';
 import { realSleep, type Sleep } from '../oauth2/wait.js';
 import { startRedirectServer, type CallbackOutcome } from '../redirect-server.js';
 import { readCredentialsResponse, type CredentialsResponse } from './credentials-response.js';
-import { acceptPastedUrls, countDown } from './redirect-wait.js';
+import { acceptPastedUrls, countDown } from '../redirect-wait.js';
 import { freshTimestampAndNonce, signRequest, type OAuth1Keys, type ProtocolOptions } from './signature.js';
 
 export const DEFAULT_AUTHORIZATION_TIMEOUT_SECONDS = 300;
@@ -99,7 +99,6 @@ export async function authorizeOAuth1(options: OAuth1FlowOptions): Promise<OAuth
       timeoutSeconds,
       clock: options.clock,
       sleep: options.sleep ?? realSleep,
-      log: options.log,
       onTick: options.onTick,
     };
     void countDown(server, countdown, stop.signal);

@@ -7,7 +7,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock, OpenBrowser } from '../../cli/deps.js';
 import { AuthorizationError, OperationError, UsageError } from '../../cli/errors.js';
 import type { PageContent } from '../pages.js';
-import { startRedirectServer, type CallbackOutcome, type RedirectServer } from '../redirect-server.js';
+import { startRedirectServer, type CallbackOutcome } from '../redirect-server.js';
+import { acceptPastedUrls, countDown, type CountdownOptions } from '../redirect-wait.js';
 import { buildAuthorizationUrl, loopbackRedirect } from './authorization-url.js';
 import { requireUrl, type HttpContext, type OAuth2Config } from './config.js';
 import { createPkcePair } from './pkce.js';
@@ -79,7 +80,9 @@ export async function authorizeWithCode(options: AuthorizationCodeOptions): Prom
     });
 
     announce(url, options);
-    void countDown(server, timeoutSeconds, options, stop.signal);
+    const countdown: CountdownOptions = { timeoutSeconds, clock: options.clock ?? Date, sleep: options.sleep ?? realSleep };
+    if (options.onTick !== undefined) countdown.onTick = options.onTick;
+    void countDown(server, countdown, stop.signal);
     if (options.readPastedUrl !== undefined) void acceptPastedUrls(server, options.readPastedUrl, log, stop.signal);
     return await server.result;
   } finally {
@@ -226,64 +229,3 @@ function announce(url: string, options: AuthorizationCodeOptions): void {
   })();
 }
 
-/** Reports the seconds left about once a second, and closes the server at the deadline. */
-async function countDown(
-  server: RedirectServer<TokenSuccess>,
-  timeoutSeconds: number,
-  options: AuthorizationCodeOptions,
-  stop: AbortSignal,
-): Promise<void> {
-  const clock = options.clock ?? Date;
-  const sleep = options.sleep ?? realSleep;
-  const deadline = clock.now() + timeoutSeconds * 1000;
-
-  for (;;) {
-    const left = deadline - clock.now();
-    if (left <= 0) break;
-
-    options.onTick?.(Math.ceil(left / 1000));
-    // Sleeps to the next whole second, so the countdown stays in step with the deadline.
-    try {
-      await sleep(left % 1000 === 0 ? 1000 : left % 1000, stop);
-    } catch {
-      return;
-    }
-    if (stop.aborted) return;
-  }
-
-  await server.close(
-    new OperationError(`No authorization response arrived within ${timeoutSeconds} seconds.`, {
-      hint: 'Run connector connect again and finish signing in within the time shown.',
-    }),
-  );
-}
-
-async function acceptPastedUrls(
-  server: RedirectServer<TokenSuccess>,
-  readPastedUrl: (signal: AbortSignal) => Promise<string | undefined>,
-  log: (line: string) => void,
-  stop: AbortSignal,
-): Promise<void> {
-  while (!stop.aborted) {
-    let text: string | undefined;
-    try {
-      text = await readPastedUrl(stop);
-    } catch (error) {
-      if (!stop.aborted) await server.close(error instanceof Error ? error : new OperationError(String(error)));
-      return;
-    }
-    // Input ended (Ctrl-D): stop reading and keep waiting for the browser's redirect.
-    if (stop.aborted || text === undefined) return;
-
-    try {
-      await server.submitUrl(text);
-      return;
-    } catch (error) {
-      if (!(error instanceof UsageError)) {
-        await server.close(error instanceof Error ? error : new OperationError(String(error)));
-        return;
-      }
-      log(error.hint === undefined ? error.message : `${error.message} ${error.hint}`);
-    }
-  }
-}

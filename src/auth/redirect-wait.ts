@@ -3,16 +3,15 @@
  * the wait at a deadline, and pasted URLs for a browser on another machine.
  */
 
-import type { Clock } from '../../cli/deps.js';
-import { OperationError, UsageError } from '../../cli/errors.js';
-import type { Sleep } from '../oauth2/wait.js';
-import type { RedirectServer } from '../redirect-server.js';
+import type { Clock } from '../cli/deps.js';
+import { OperationError, UsageError } from '../cli/errors.js';
+import type { Sleep } from './oauth2/wait.js';
+import type { RedirectServer } from './redirect-server.js';
 
 export interface CountdownOptions {
   timeoutSeconds: number;
   clock: Clock;
   sleep: Sleep;
-  log: (line: string) => void;
   onTick?: (secondsLeft: number) => void;
 }
 
@@ -23,7 +22,6 @@ export interface CountdownOptions {
 export async function countDown(server: RedirectServer<unknown>, options: CountdownOptions, stop: AbortSignal): Promise<void> {
   const deadline = options.clock.now() + options.timeoutSeconds * 1000;
   const seconds = Math.ceil(options.timeoutSeconds);
-  options.log(`Waiting up to ${seconds} s for the browser to return to ${server.redirectUri}`);
 
   for (;;) {
     const left = deadline - options.clock.now();
@@ -40,8 +38,8 @@ export async function countDown(server: RedirectServer<unknown>, options: Countd
   }
 
   await server.close(
-    new OperationError(`No authorization arrived within ${seconds} s.`, {
-      hint: 'Run connector connect again and finish the authorization in the browser before the time runs out.',
+    new OperationError(`No authorization response arrived within ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`, {
+      hint: 'Run connector connect again and finish signing in within the time shown.',
     }),
   );
 }
