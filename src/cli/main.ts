@@ -2,6 +2,7 @@ import { CliError, ExitCode, InterruptedError, SilentExit } from './errors.js';
 import type { Deps, GlobalOptions, Io } from './deps.js';
 import { buildProgram } from './program.js';
 import { colorEnabled, styleFor } from './output.js';
+import { printable } from '../printable.js';
 import { createDeps } from './real-deps.js';
 
 export interface MainContext {
@@ -59,8 +60,9 @@ function report(error: unknown, context: MainContext, options: GlobalOptions): n
       io.stderr.write('\n');
       return error.exitCode;
     }
-    io.stderr.write(`${style.error('error:')} ${error.message}\n`);
-    if (error.hint) io.stderr.write(`${style.dim(`hint: ${error.hint}`)}\n`);
+    // A message may quote a file name or a value from a file, so control characters are escaped.
+    io.stderr.write(`${style.error('error:')} ${printableLines(error.message)}\n`);
+    if (error.hint) io.stderr.write(`${style.dim(`hint: ${printableLines(error.hint)}`)}\n`);
     if (options.verbose && error.cause instanceof Error) io.stderr.write(`${style.dim(`cause: ${error.cause.stack ?? error.cause.message}`)}\n`);
     if (options.json) io.stdout.write(`${JSON.stringify({ error: { message: error.message, hint: error.hint ?? null, exitCode: error.exitCode } })}\n`);
     return error.exitCode;
@@ -82,6 +84,10 @@ function report(error: unknown, context: MainContext, options: GlobalOptions): n
 function withColor(io: Io, color: boolean): Io {
   const properties = Object.getOwnPropertyDescriptors(io);
   return Object.defineProperties({}, { ...properties, color: { value: color, enumerable: true, writable: true, configurable: true } }) as Io;
+}
+
+function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
 }
 
 function isCommanderExit(error: unknown): error is { exitCode: number; code: string } {

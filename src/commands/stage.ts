@@ -1,6 +1,6 @@
 import type { Deps } from '../cli/deps.js';
 import { InvalidFileError } from '../cli/errors.js';
-import { note, printJson, styleFor } from '../cli/output.js';
+import { note, printJson } from '../cli/output.js';
 import { changeConnectorFile } from '../definition/change.js';
 import { formatDiagnostics, hasErrors } from '../definition/diagnostics.js';
 import { loadConnectorFile } from '../definition/file.js';
@@ -15,7 +15,7 @@ export async function runReady(_args: unknown[], _options: Record<string, unknow
 
   if (hasErrors(result.diagnostics)) {
     const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
-    const details = formatDiagnostics(errors, { label: loaded.source.label, style: deps.io.color ? styleFor(deps.io) : undefined });
+    const details = formatDiagnostics(errors, { label: loaded.source.label });
     throw new InvalidFileError(
       `${loaded.source.label} is not ready: ${errors.length} problem${errors.length === 1 ? '' : 's'} to fix first:\n${details}`,
       { hint: 'fix each one (connector set KEY VALUE edits a field), then run connector ready again' },

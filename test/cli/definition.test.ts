@@ -511,3 +511,12 @@ describe('guards found by a second trial', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ error: { message: 'no command given', exitCode: 2 } });
   });
 });
+
+describe('error output', () => {
+  it('escapes control characters from a file name', async () => {
+    const result = await cli(['validate', '\u001b[31mred.yaml']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain('\u001b');
+    expect(result.stderr).toContain('\\u{1b}[31mred.yaml');
+  });
+});
