@@ -233,6 +233,7 @@ export function buildProgram(io: Io, makeDeps: MakeDeps): Command {
       .description('print a valid OAuth 2.0 access token, renewing it when it expires within 60 seconds')
       .option('--connection <name>', connectionOption)
       .option('--header', 'print the whole Authorization header instead (also for Basic and header API keys)')
+      .option('--timeout <seconds>', 'limit for a token renewal request, in seconds (default: 30)')
       .option('--insecure-storage', insecureStorageOption),
     () => import('../commands/token.js'),
   );

@@ -1,7 +1,8 @@
 import type { Deps } from '../cli/deps.js';
 import { UsageError } from '../cli/errors.js';
 import { printJson, printLine } from '../cli/output.js';
-import { freshOAuth2Credential, openConnection, type OpenedConnection } from '../connection/token.js';
+import { parseTimeoutSeconds } from '../connection/timeout.js';
+import { freshOAuth2Credential, openConnection, type FreshTokenOptions, type OpenedConnection } from '../connection/token.js';
 
 /**
  * `connector token [--connection NAME] [--header]`: prints the access token, or with
@@ -9,14 +10,15 @@ import { freshOAuth2Credential, openConnection, type OpenedConnection } from '..
  * `$(connector token)` is the token.
  */
 export async function run(_args: unknown[], options: Record<string, unknown>, deps: Deps): Promise<void> {
+  const renewal: FreshTokenOptions = { timeoutMs: parseTimeoutSeconds(options.timeout) * 1000 };
   const connection = await openConnection(deps, typeof options.connection === 'string' ? options.connection : undefined);
   if (options.header === true) {
-    await printHeader(connection, deps);
+    await printHeader(connection, deps, renewal);
     return;
   }
 
   if (connection.connector.auth.type !== 'oauth2') throw noAccessToken(connection);
-  const credential = await freshOAuth2Credential(connection);
+  const credential = await freshOAuth2Credential(connection, renewal);
 
   if (deps.options.json) {
     printJson(deps.io, {
@@ -30,8 +32,8 @@ export async function run(_args: unknown[], options: Record<string, unknown>, de
   printLine(deps.io, credential.accessToken);
 }
 
-async function printHeader(connection: OpenedConnection, deps: Deps): Promise<void> {
-  const credential = connection.connector.auth.type === 'oauth2' ? await freshOAuth2Credential(connection) : connection.credential;
+async function printHeader(connection: OpenedConnection, deps: Deps, renewal: FreshTokenOptions): Promise<void> {
+  const credential = connection.connector.auth.type === 'oauth2' ? await freshOAuth2Credential(connection, renewal) : connection.credential;
   const { authorizationHeader } = await import('../auth/apply.js');
   const value = authorizationHeader(connection.connector, credential);
 

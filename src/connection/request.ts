@@ -18,7 +18,7 @@ import type { Connector } from '../definition/types.js';
 import { isLoopbackHost } from '../definition/urls.js';
 import { credentialSecretsFor, freshOAuth2Credential, type OpenedConnection } from './token.js';
 
-export const DEFAULT_TIMEOUT_SECONDS = 30;
+export { DEFAULT_TIMEOUT_SECONDS, parseTimeoutSeconds } from './timeout.js';
 
 /** Redirects followed before giving up, as in browsers' fetch. */
 export const MAX_REDIRECTS = 20;
@@ -84,21 +84,6 @@ export function resolveRequestUrl(connector: Connector, url: string): URL {
   return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}${url}`);
 }
 
-/** Reads `--timeout SECONDS`, or returns DEFAULT_TIMEOUT_SECONDS when it is absent. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export function parseTimeoutSeconds(value: unknown): number {
-  if (value === undefined) return DEFAULT_TIMEOUT_SECONDS;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new UsageError(`--timeout ${String(value)} is not a positive number of seconds`, { hint: `the default is ${DEFAULT_TIMEOUT_SECONDS}` });
-  }
-  // Node's timers hold at most 2^31 - 1 milliseconds, about 24.8 days.
-  if (seconds * 1000 > MAX_TIMER_MS) {
-    throw new UsageError(`--timeout ${String(value)} is too long; the maximum is ${Math.floor(MAX_TIMER_MS / 1000)} seconds`);
-  }
-  return seconds;
-}
 
 /** Returns the origins that receive the credential without `--allow-host`. */
 export function credentialOrigins(connector: Connector): string[] {

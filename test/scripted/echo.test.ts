@@ -121,3 +121,20 @@ describe('request --timeout', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 });
+
+describe('token --timeout', () => {
+  it('limits a token renewal', async () => {
+    server = await startServer((request, response) => {
+      if (request.path.startsWith('/oauth/token')) return; // never answers
+      sendJson(response, 200, { ok: true });
+    });
+    writeConnector(workspace, oauth2Connector(server));
+    await seedConnection(workspace, oauth2Credential({ accessToken: randomSecret('at-'), refreshToken: randomSecret('rt-') }, -1000));
+    const started = Date.now();
+    const result = await cli(workspace, ['token', '--timeout', '1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('timed out after 1 s');
+    expect(result.stdout).toBe('');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
