@@ -1,7 +1,7 @@
 import { CliError, ExitCode, InterruptedError, SilentExit } from './errors.js';
 import type { Deps, GlobalOptions, Io } from './deps.js';
 import { buildProgram } from './program.js';
-import { colorEnabled, styleFor } from './output.js';
+import { colorEnabled, loadColorStyle, styleFor } from './output.js';
 import { printable } from '../printable.js';
 import { createDeps } from './real-deps.js';
 
@@ -28,6 +28,9 @@ export async function main(context: MainContext): Promise<number> {
     const signal = context.signal ?? new AbortController().signal;
     return { ...createDeps(io, context.env, context.cwd, parsed), signal, ...context.overrides, io, env: context.env, cwd: context.cwd, options: parsed };
   };
+
+  // Decided from the raw arguments, before parsing, so chalk loads only when colour can be on.
+  if (colorEnabled(context.env, !context.argv.includes('--no-color'), context.io.stderr.isTTY)) await loadColorStyle();
 
   const program = buildProgram(context.io, makeDeps);
   try {

@@ -17,17 +17,21 @@ const plain: Style = {
   bold: (text) => text,
 };
 
-/** ANSI styles for stderr. Hand-written because four SGR codes do not justify loading chalk at start-up. */
-const ansi: Style = {
-  error: (text) => `\u001b[31m${text}\u001b[39m`,
-  warning: (text) => `\u001b[33m${text}\u001b[39m`,
-  success: (text) => `\u001b[32m${text}\u001b[39m`,
-  dim: (text) => `\u001b[2m${text}\u001b[22m`,
-  bold: (text) => `\u001b[1m${text}\u001b[22m`,
-};
+let colorStyle: Style | undefined;
 
-export function styleFor(io: Io): Style {
-  return io.color ? ansi : plain;
+/**
+ * Loads chalk for the styles. `main` calls this only when colour can be on (a terminal, no
+ * NO_COLOR or --no-color), so scripts and pipes never load it.
+ */
+export async function loadColorStyle(): Promise<void> {
+  const { Chalk } = await import('chalk');
+  // Level 1 is the 16 basic colours; whether to colour at all was decided by colorEnabled.
+  const chalk = new Chalk({ level: 1 });
+  colorStyle = { error: chalk.red, warning: chalk.yellow, success: chalk.green, dim: chalk.dim, bold: chalk.bold };
+}
+
+export function styleFor(io: Pick<Io, 'color'>): Style {
+  return io.color && colorStyle !== undefined ? colorStyle : plain;
 }
 
 /** Whether colour is allowed: not under NO_COLOR (any value) or --no-color, and only on a terminal. */

@@ -89,8 +89,10 @@ async function placeSharedLinkNames(reports: FileReport[]): Promise<void> {
 }
 
 function printText(reports: FileReport[], invalid: number, deps: Deps): void {
-  const style = styleFor(deps.io);
   const onTerminal = deps.io.stdout.isTTY === true;
+  // These lines go to stdout, so they are styled only when stdout itself is a terminal (or FORCE_COLOR).
+  const styled = deps.io.color && (onTerminal || (deps.env.FORCE_COLOR !== undefined && deps.env.FORCE_COLOR !== '0'));
+  const style = styleFor({ color: styled });
   for (const report of reports) {
     if (report.diagnostics.length === 0) {
       deps.io.stdout.write(`${report.file}: ${style.success('valid')}\n`);
@@ -99,7 +101,7 @@ function printText(reports: FileReport[], invalid: number, deps: Deps): void {
     const text = formatDiagnostics(report.diagnostics, {
       label: report.file,
       sourceText: onTerminal ? report.sourceText : undefined,
-      style: deps.io.color ? style : undefined,
+      style: styled ? style : undefined,
     });
     deps.io.stdout.write(`${text}\n`);
     if (!hasErrors(report.diagnostics)) deps.io.stdout.write(`${report.file}: ${style.success('valid')}, with warnings\n`);
