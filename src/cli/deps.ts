@@ -1,5 +1,5 @@
 /**
- * What a command needs from the outside world. `main` builds the real ones; tests pass
+ * Dependencies a command takes from the outside world. `main` builds the real ones; tests pass
  * fakes, so a command runs without a terminal, a network, a browser or a real keychain.
  */
 

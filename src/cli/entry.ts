@@ -9,8 +9,8 @@ if (quick !== undefined) {
   process.stdout.write(quick);
 } else {
   process.exitCode = await run(argv);
-  // A keychain call that timed out may still hold the event loop open inside the native
-  // binding; after a failure, nothing else is left to wait for.
+  // A keychain call that timed out may keep the event loop open inside the native binding.
+  // After a failure nothing else is left to wait for, so the process ends a second later.
   if (process.exitCode !== 0) setTimeout(() => process.exit(), 1000).unref();
 }
 

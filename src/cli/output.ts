@@ -34,7 +34,7 @@ export function styleFor(io: Pick<Io, 'color'>): Style {
   return io.color && colorStyle !== undefined ? colorStyle : plain;
 }
 
-/** Whether colour is allowed: not under NO_COLOR (any value) or --no-color, and only on a terminal. */
+/** Returns whether colour is allowed: not under NO_COLOR (any value) or --no-color, and only on a terminal unless FORCE_COLOR is set. */
 export function colorEnabled(env: NodeJS.ProcessEnv, flag: boolean, isTTY: boolean | undefined): boolean {
   if (!flag) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -50,7 +50,7 @@ export function printLine(io: Io, line = ''): void {
   io.stdout.write(`${line}\n`);
 }
 
-/** A status line on stderr, where everything that is not the result goes. */
+/** Writes a status line to stderr, where everything that is not the result goes. */
 export function note(io: Io, line: string): void {
   io.stderr.write(`${line}\n`);
 }

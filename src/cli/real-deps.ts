@@ -2,7 +2,7 @@ import type { Deps, GlobalOptions, Io, Prompter, SecretStore } from './deps.js';
 import { createTracingFetch } from './trace.js';
 
 /**
- * The real outside world. Heavy modules (prompts, keychain, browser opener) are imported on
+ * Builds the real dependencies. Heavy modules (prompts, keychain, browser opener) are imported on
  * first use so that commands which do not need them start fast.
  */
 export function createDeps(io: Io, env: NodeJS.ProcessEnv, cwd: string, options: GlobalOptions): Omit<Deps, 'io' | 'env' | 'cwd' | 'options' | 'signal'> {

@@ -69,9 +69,10 @@ export async function runSet(args: unknown[], options: Record<string, unknown>, 
 }
 
 /**
- * The tool never writes a secret into connector.yaml, which is meant to be committed: a secret
- * field takes a reference, and the value goes to the keychain with `connector secret set`.
- * A mapping set at a parent key (`set auth '{...}'`) is checked field by field.
+ * Raises UsageError when a secret field would get a literal value, because connector.yaml is
+ * meant to be committed. A secret field takes a reference, and the value goes to the keychain
+ * with `connector secret set`. A mapping set at a parent key (`set auth '{...}'`) is checked
+ * field by field.
  */
 export function refuseLiteralSecret(path: (string | number)[], value: unknown): void {
   if (typeof value === 'object' && value !== null) {

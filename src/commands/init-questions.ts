@@ -7,7 +7,7 @@ import { deriveLinkName, freeLinkName, LINK_NAME_PATTERN } from '../definition/l
 import { imageType, MAX_LOGO_BYTES } from '../definition/semantic.js';
 import { checkUrl } from '../definition/urls.js';
 
-/** What the three builder steps collect; secrets are kept apart so they never reach the file. */
+/** Values the three builder steps collect. Secrets are kept apart so they never reach the file. */
 export interface Answers {
   name?: string;
   linkName?: string;

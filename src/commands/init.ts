@@ -196,7 +196,7 @@ async function readSecretsFromStdin(flags: Flags, answers: Answers, deps: Deps):
     (name): name is string => name !== undefined,
   );
   if (wanted.length === 0) return;
-  if (wanted.length > 1) throw new UsageError('stdin holds one secret; pass --client-secret-stdin or --consumer-secret-stdin, not both');
+  if (wanted.length > 1) throw new UsageError('stdin carries one secret; pass --client-secret-stdin or --consumer-secret-stdin, not both');
   if (deps.io.stdin.isTTY) throw new UsageError(`--${wanted[0] === 'clientSecret' ? 'client' : 'consumer'}-secret-stdin reads a piped value, but stdin is a terminal`);
   const secret = Buffer.from(await readStdinBytes(deps.io.stdin)).toString('utf8').replace(/\r?\n$/, '');
   if (secret === '') throw new UsageError('stdin was empty; pipe the secret into connector init');

@@ -1,5 +1,4 @@
 import type { Connector } from '../definition/types.js';
-import { placeholdersIn } from '../definition/urls.js';
 
 /** The `auth` fields that hold URLs and may contain `{key}` placeholders. */
 export const URL_FIELDS = [
@@ -33,12 +32,4 @@ export function withParameters(connector: Connector, values: Record<string, stri
     if (params) for (const key of Object.keys(params)) params[key] = fillPlain(params[key]!);
   }
   return copy;
-}
-
-/** The placeholders a connector uses, so callers can tell which parameters are needed. */
-export function usedPlaceholders(connector: Connector): Set<string> {
-  const names = new Set<string>();
-  const texts = [connector.baseUrl, connector.test?.url, ...URL_FIELDS.map((field) => (connector.auth as unknown as Record<string, unknown>)[field])];
-  for (const text of texts) if (typeof text === 'string') for (const name of placeholdersIn(text)) names.add(name);
-  return names;
 }

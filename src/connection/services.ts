@@ -10,7 +10,7 @@ import { checkSource } from '../definition/check.js';
 import { ConnectionMetadata, type StoreKind } from '../store/metadata.js';
 import { configDir } from '../store/paths.js';
 
-/** Where connections live: the secret store for credentials, the metadata file for the rest. */
+/** Stores of a connection: the secret store for credentials, the metadata file for the rest. */
 export interface ConnectionServices {
   store: SecretStore;
   storeKind: StoreKind;

@@ -159,8 +159,8 @@ export function refreshLockPath(connection: Pick<OpenedConnection, 'deps' | 'con
 
 function needsRenewal(credential: OAuth2Credential, now: number, options: FreshTokenOptions, connector: Connector): boolean {
   if (options.rejectedAccessToken !== undefined) return credential.accessToken === options.rejectedAccessToken;
-  // Only the connector's expiresIn, not the provider, said this token expires, and nothing could
-  // renew it: it is handed out until the API rejects it (GitHub OAuth app tokens never expire).
+  // The expiry came from the connector's expiresIn, not from the provider, and nothing can renew
+  // the token, so it is handed out until the API rejects it (GitHub OAuth app tokens never expire).
   const renewable = (credential.refreshToken ?? '') !== '' || (connector.auth as OAuth2Auth).grantType === 'clientCredentials';
   if (credential.expiryAssumed === true && !renewable) return false;
   return credential.expiresAt !== undefined && credential.expiresAt - now <= REFRESH_MARGIN_MS;
@@ -256,7 +256,7 @@ function secretContext(connection: OpenedConnection) {
 }
 
 /** The values in a stored credential that the trace must hide. */
-/** The secret values of a credential, for hiding them in traces and echoed response text. */
+/** Returns the secret values of a credential, to hide them in traces and echoed response text. */
 export function credentialSecrets(credential: StoredCredential): string[] {
   switch (credential.type) {
     case 'basic':

@@ -204,7 +204,7 @@ export class TextEditor {
       .join(this.eol) + this.eol;
   }
 
-  /** The indentation step the file uses for nested mappings; 2 when it has none. */
+  /** Returns the indentation step the file uses for nested mappings, or 2 when it has none. */
   private indentStep(): number {
     const match = /\n( +)[^\s-]/.exec(this.text);
     return match ? Math.min(8, match[1]!.length) : 2;
@@ -220,7 +220,7 @@ export class TextEditor {
     return this.text.lastIndexOf('\n', offset - 1) + 1;
   }
 
-  /** The offset just after the line break that ends the line holding `offset`. */
+  /** Returns the offset just after the line break that ends the line containing `offset`. */
   private endOfLine(offset: number): number {
     const newline = this.text.indexOf('\n', offset);
     return newline === -1 ? this.text.length : newline + 1;
@@ -239,7 +239,7 @@ export class TextEditor {
 interface Found {
   node: Node | undefined;
   inFlow: boolean;
-  /** Column of the key that holds the node, or -1 at the top level. */
+  /** Column of the key that contains the node, or -1 at the top level. */
   parentIndent: number;
 }
 
@@ -298,7 +298,7 @@ function isSafePlain(value: string, inFlow: boolean): boolean {
   }
 }
 
-/** A compact flow-style rendering for list items and values inside flow collections. */
+/** Renders a value in compact flow style, for list items and values inside flow collections. */
 export function flowText(value: unknown): string {
   if (isScalarValue(value)) return scalarText(value, true);
   if (Array.isArray(value)) return `[${value.map(flowText).join(', ')}]`;

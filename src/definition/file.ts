@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 
@@ -94,14 +94,5 @@ async function compareAndWrite(
     await writeFileAtomic(path, body);
   } catch (error) {
     throw new OperationError(`cannot write ${loaded.source.label}: ${(error as Error).message}`);
-  }
-}
-
-export async function fileExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -150,7 +150,7 @@ function plainYamlMessage(code: string, message: string): string {
   }
 }
 
-/** The yaml library's first line, without the position it appends, because the diagnostic has one. */
+/** Returns the first line of a yaml library message without the position it appends, because the diagnostic has one. */
 function firstSentence(message: string): string {
   const line = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
   return line.charAt(0).toLowerCase() + line.slice(1);

@@ -170,7 +170,7 @@ function splitPointer(pointer: string): (string | number)[] {
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
 }
 
-/** The value as written in the file, so an unquoted 1000.10 is shown as typed, not as 1000.1. */
+/** Returns the value as written in the file, so an unquoted 1000.10 is shown as typed, not as 1000.1. */
 function sourceText(document: Document.Parsed, path: (string | number)[]): string | undefined {
   const { node } = locate(document, path);
   if (!isScalar(node)) return undefined;

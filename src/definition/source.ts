@@ -9,7 +9,7 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 export interface SourceFile {
   /** The absolute path, or undefined for stdin. */
   path: string | undefined;
-  /** What messages show: the path as given, or `-`. */
+  /** Name shown in messages: the path as given, or `-`. */
   label: string;
   /** The decoded text without a byte order mark. */
   text: string;

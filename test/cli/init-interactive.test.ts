@@ -17,7 +17,7 @@ afterEach(() => folder.remove());
 const file = () => readFileSync(join(folder.path, 'connector.yaml'), 'utf8');
 
 describe('interactive init', () => {
-  it('walks General, Security and Scopes for OAuth 2.0 and keeps the secret in the store', async () => {
+  it('walks all three steps for OAuth 2.0', async () => {
     const store = new MemoryStore();
     const prompter = scriptedPrompter([
       ['Name', 'Zylker Files'],

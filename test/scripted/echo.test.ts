@@ -31,7 +31,7 @@ afterEach(async () => {
   folder.remove();
 });
 
-/** A provider that echoes every request it gets back in its error responses, as some do. */
+/** Starts a provider that echoes every request back in its error responses, as some do. */
 async function startEchoingProvider(): Promise<LoopbackServer> {
   return startServer((request, response) => {
     const echo = `${request.body} ${request.method} ${request.path} ${JSON.stringify(request.headers)}`;

@@ -37,7 +37,7 @@ export async function runInProcess(
 }
 
 /**
- * A prompter that answers by prompt text: the first entry whose key the message contains wins,
+ * Returns a prompter that answers by prompt text: the first entry whose key the message contains wins,
  * and each answer is used once. An unexpected prompt fails the test.
  */
 export function scriptedPrompter(script: [string, unknown][]): Prompter & { asked: string[] } {

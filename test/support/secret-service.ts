@@ -204,7 +204,7 @@ export function run(
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', rejectRun);
     child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-    // A program that exits without reading stdin closes the pipe first; its exit code tells.
+    // A program that exits without reading stdin closes the pipe first, and its exit code is what counts.
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
