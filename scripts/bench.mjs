@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'connector.js');
+const bin = join(root, 'bin', 'connector.cjs');
 const timeBinary = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 // docs/benchmarks.md is written by hand except between these markers.
 const resultsStart = '<!-- results: written by scripts/bench.mjs -->';
@@ -63,10 +63,19 @@ try {
 /** Creates every file the cases read, below `folder`, and returns their paths and environment. */
 function writeFixtures(folder) {
   const configDir = join(folder, 'config');
-  const env = { ...process.env, CONNECTOR_CONFIG_DIR: configDir, XDG_CONFIG_HOME: join(folder, 'xdg-config'), XDG_DATA_HOME: join(folder, 'xdg-data'), NO_COLOR: '1' };
+  // A private compile cache (src/cli/compile-cache.ts), filled by the untimed first run of each case.
+  const env = {
+    ...process.env,
+    CONNECTOR_CONFIG_DIR: configDir,
+    CONNECTOR_CACHE_DIR: join(folder, 'cache'),
+    XDG_CONFIG_HOME: join(folder, 'xdg-config'),
+    XDG_DATA_HOME: join(folder, 'xdg-data'),
+    NO_COLOR: '1',
+  };
   // Flags for another run (an inspector, a loader) would be timed as start-up.
   delete env.NODE_OPTIONS;
   delete env.FORCE_COLOR;
+  delete env.NODE_DISABLE_COMPILE_CACHE;
 
   write(join(folder, 'typical', 'connector.yaml'), typicalConnector({ name: 'Zylker Files', linkName: 'zylker_files' }));
   write(join(folder, 'scopes-10000', 'connector.yaml'), manyScopesConnector(10_000));
@@ -211,6 +220,14 @@ function defineCases({ folder, tokenFolder }) {
     { id: 'version', label: '`connector --version`', args: ['--version'], cwd: folder, target: 1.25, expect: /^\d+\.\d+\.\d+/ },
     { id: 'help', label: '`connector --help`', args: ['--help'], cwd: folder, target: 1.4, expect: /Usage: connector/ },
     { id: 'validate', label: '`connector validate`, a typical connector', args: ['validate', 'typical/connector.yaml'], cwd: folder, target: 1.35, expect: /valid/ },
+    {
+      id: 'validate-uncached',
+      label: '`connector validate`, a typical connector, without the compile cache',
+      args: ['validate', 'typical/connector.yaml'],
+      cwd: folder,
+      expect: /valid/,
+      extraEnv: { NODE_DISABLE_COMPILE_CACHE: '1' },
+    },
     {
       id: 'token',
       label: '`connector token`, a valid stored token (file store)',
@@ -431,8 +448,10 @@ ${results}
   connectors with 10,000 and 20,000 scopes, 500 connectors in separate folders for \`list\`, and
   a stored connection whose access token is valid for a year. The connection is in the plain
   file store (\`CONNECTOR_INSECURE_STORAGE=1\`) under a private \`CONNECTOR_CONFIG_DIR\`, so \`token\`
-  neither reads a keychain nor refreshes.
-- Each case runs as \`node bin/connector.js ARGS\`, alternating with \`node -e 0\`; the order
+  neither reads a keychain nor refreshes. The compile cache (\`CONNECTOR_CACHE_DIR\`) is a folder
+  of the fixtures too: the first, untimed run of each case writes it, and the uncached case
+  sets \`NODE_DISABLE_COMPILE_CACHE=1\`.
+- Each case runs as \`node bin/connector.cjs ARGS\`, alternating with \`node -e 0\`; the order
   within a pair alternates too. \`ratio\` is the median of the per-pair ratios, so both runs of a
   pair share the machine's load at that moment. Times are wall-clock, from spawn to exit.
 - The 20,000-scope case also runs in alternating pairs with the 10,000-scope case, and the note

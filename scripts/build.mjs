@@ -1,11 +1,19 @@
 // Builds the CLI: regenerates the standalone schema validator, then bundles src/ into dist/
-// with esbuild. Each command is its own chunk, loaded only when that command runs, and the
-// entry chunk holds only what `connector --version` needs (see checkEntryChunk). Last, it
-// renders the root help into dist/help.txt, which src/cli/entry.ts prints without commander.
+// with esbuild, as CommonJS. dist/cli.cjs is the entry: it holds only what `--version` needs
+// (see checkEntry) and loads one bundle from dist/commands/ per run: the bundle of the command
+// the arguments name, or the bundle of all commands. Each bundle holds everything its command
+// may need, so nothing is loaded twice and each bundle gets one code cache
+// (src/cli/compile-cache.ts). Last, it renders the root help into dist/help.txt, which
+// src/cli/entry.ts prints without commander.
+//
+// CommonJS because Node's ES module loader costs about a seventh of a bare Node start, and
+// because V8's code cache, which Node 20 offers only through node:vm, takes scripts, not
+// modules. The bundles contain no import(): esbuild inlines every dynamic import, as a module
+// loaded when first called, so the code cache covers all of it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { build } from 'esbuild';
@@ -21,63 +29,141 @@ const validatorSource = generateValidatorSource();
 if (!existsSync(outputPath) || readFileSync(outputPath, 'utf8') !== validatorSource) writeFileSync(outputPath, validatorSource);
 
 const outdir = join(root, 'dist');
-const result = await build({
+const shared = {
   absWorkingDir: root,
-  entryPoints: { cli: join(root, 'src/cli/entry.ts') },
   outdir,
   write: false,
   metafile: true,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20.17',
-  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.cjs' },
   // Less code for V8 to read at every start. keepNames keeps class names, which CliError copies
   // into `error.name`, and function names in the stack traces that --verbose prints.
   minify: true,
   keepNames: true,
-  plugins: [yamlEsmBuild(), lazyChildProcessForCommander()],
-  // The keychain binding is a native module, and `open` ships a helper script it finds next to itself.
-  external: ['@napi-rs/keyring', 'open'],
-  define: { __CONNECTOR_VERSION__: JSON.stringify(manifest.version) },
-  // Some dependencies are CommonJS and call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  // The keychain binding is a native module; everything else is bundled.
+  external: ['@napi-rs/keyring'],
+  define: { __CONNECTOR_VERSION__: JSON.stringify(manifest.version), 'import.meta.url': '__connector_import_meta_url' },
+  // src/package-root.ts (and `open`, which then uses the system's xdg-open) read import.meta.url.
+  banner: { js: "var __connector_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  // Inlines every import(): in a script that node:vm runs from a code cache, import() fails.
+  supported: { 'dynamic-import': false },
   legalComments: 'none',
   logLevel: 'warning',
+};
+
+const groups = commandGroups();
+const bundles = await build({
+  ...shared,
+  entryPoints: [...groups.keys(), 'all'].map((name) => ({ in: `connector-bundle:${name}`, out: name })),
+  entryNames: 'commands/[name]-[hash]',
+  plugins: [bundleEntries(groups), yamlEsmBuild(), lazyChildProcessForCommander()],
 });
-checkEntryChunk(result.metafile);
+const bundlePaths = bundleTable(bundles.metafile, groups);
+
+const entry = await build({
+  ...shared,
+  entryPoints: { cli: join(root, 'src/cli/entry.ts') },
+  define: { ...shared.define, __CONNECTOR_BUNDLES__: JSON.stringify(bundlePaths) },
+});
+checkEntry(entry.metafile);
 
 // Tests and other shells may run the CLI while it is rebuilt, so every file is replaced by a
-// rename, chunks before the entry that imports them, and old chunks go only after a minute.
+// rename, bundles before the entry that names them, and old bundles go only after a minute.
 // Without help.txt the CLI renders the help itself, so the old one goes first.
 const helpPath = join(outdir, 'help.txt');
 rmSync(helpPath, { force: true });
 const written = new Set();
-const files = [...result.outputFiles].sort((a, b) => Number(a.path.endsWith('cli.js')) - Number(b.path.endsWith('cli.js')));
-for (const file of files) {
+for (const file of [...bundles.outputFiles, ...entry.outputFiles]) {
   mkdirSync(dirname(file.path), { recursive: true });
   const temporary = `${file.path}.${process.pid}.tmp`;
   writeFileSync(temporary, file.contents);
   renameSync(temporary, file.path);
   written.add(file.path);
 }
-const chunks = join(outdir, 'chunks');
-for (const name of readdirSync(chunks)) {
-  const path = join(chunks, name);
-  if (!written.has(path) && Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true });
-}
+removeOldOutputs(written);
 writeRenderedHelp();
-process.stderr.write(`built ${relative(root, join(outdir, 'cli.js'))}\n`);
+process.stderr.write(`built ${relative(root, join(outdir, 'cli.cjs'))}\n`);
+
+/**
+ * Reads src/cli/commands.ts, the table of every command and its module, and groups the command
+ * names by module: `stage` serves `ready` and `draft`. Each group becomes one bundle.
+ */
+function commandGroups() {
+  const path = join(root, 'src/cli/commands.ts');
+  const text = readFileSync(path, 'utf8');
+  const entries = [...text.matchAll(/^ {2}(\w+): \(\) => import\('(\.\.\/commands\/[\w-]+\.js)'\),$/gm)];
+  const declared = [...text.matchAll(/^ {2}\w+: /gm)].length;
+  if (entries.length === 0 || entries.length !== declared) {
+    process.stderr.write(`build: ${relative(root, path)} lists ${declared} commands, but ${entries.length} in the form \`name: () => import('../commands/file.js'),\`.\n`);
+    process.exit(1);
+  }
+  const groups = new Map();
+  for (const [, name, module] of entries) {
+    const group = basename(module, '.js');
+    if (!groups.has(group)) groups.set(group, { module, names: [] });
+    groups.get(group).names.push(name);
+  }
+  return groups;
+}
+
+/** Generates the entry of each bundle: main() and the commands the bundle runs. */
+function bundleEntries(groups) {
+  const namespace = 'connector-bundle';
+  return {
+    name: namespace,
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /^connector-bundle:/ }, (args) => ({ path: args.path.slice(namespace.length + 1), namespace }));
+      pluginBuild.onLoad({ filter: /.*/, namespace }, (args) => {
+        const lines = ["export { main } from './main.js';"];
+        if (args.path === 'all') {
+          lines.push("export { allCommands as commands } from './commands.js';");
+        } else {
+          const { module, names } = groups.get(args.path);
+          lines.push(`export const commands = { ${names.map((name) => `${name}: () => import('${module}')`).join(', ')} };`);
+        }
+        return { contents: `${lines.join('\n')}\n`, loader: 'js', resolveDir: join(root, 'src/cli') };
+      });
+    },
+  };
+}
+
+/** Returns the bundle of each command name and the bundle of all, as paths relative to dist/. */
+function bundleTable(metafile, groups) {
+  const outputOf = (name) => {
+    const output = Object.entries(metafile.outputs).find(([, value]) => value.entryPoint === `connector-bundle:${name}`);
+    if (output === undefined) throw new Error(`no output for the ${name} bundle`);
+    return relative(outdir, join(root, output[0]));
+  };
+  const commands = {};
+  for (const [group, { names }] of groups) for (const name of names) commands[name] = outputOf(group);
+  return { commands, all: outputOf('all') };
+}
+
+/**
+ * Removes what earlier builds wrote and this one did not: bundles older than a minute, and the
+ * ES module layout (dist/cli.js, dist/chunks/) of builds before the CommonJS one.
+ */
+function removeOldOutputs(written) {
+  const folder = join(outdir, 'commands');
+  for (const name of readdirSync(folder)) {
+    const path = join(folder, name);
+    if (!written.has(path) && Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true });
+  }
+  rmSync(join(outdir, 'cli.js'), { force: true });
+  rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
+}
 
 /**
  * Runs the new build's `connector --help` with stdout on a pipe, as commander renders it for
  * anything that is not a terminal (80 columns, no colour), and stores the output for entry.ts.
  */
 function writeRenderedHelp() {
-  const help = spawnSync(process.execPath, [join(outdir, 'cli.js'), '--help'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const help = spawnSync(process.execPath, [join(outdir, 'cli.cjs'), '--help'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (help.status !== 0 || help.stdout === '') {
-    process.stderr.write(`build: the new dist/cli.js --help failed (exit code ${help.status}):\n${help.stderr}`);
+    process.stderr.write(`build: the new dist/cli.cjs --help failed (exit code ${help.status}):\n${help.stderr}`);
     process.exit(1);
   }
   const temporary = `${helpPath}.${process.pid}.tmp`;
@@ -123,29 +209,18 @@ function lazyChildProcessForCommander() {
 }
 
 /**
- * Fails the build when dist/cli.js, or a chunk it imports statically, contains a dependency
- * from node_modules. Those chunks are loaded on every start, also for `--version` and the
- * rendered `--help`, so everything else must be imported where it is used.
+ * Fails the build when dist/cli.cjs contains a dependency from node_modules. The entry is
+ * loaded on every start, also for `--version` and the rendered `--help`, so everything else
+ * belongs in the bundles.
  */
-function checkEntryChunk(metafile) {
-  const entry = Object.keys(metafile.outputs).find((path) => path.endsWith('dist/cli.js'));
-  const seen = new Set();
-  const pending = [entry];
-  while (pending.length > 0) {
-    const output = pending.pop();
-    if (seen.has(output)) continue;
-    seen.add(output);
-
-    const dependencies = Object.keys(metafile.outputs[output].inputs).filter((input) => input.includes('node_modules/'));
-    if (dependencies.length > 0) {
-      process.stderr.write(
-        `build: ${output} is loaded on every start, but it contains ${dependencies.join(', ')}.\n` +
-          'Import the module that needs it with `await import(...)` where it is used, and build again.\n',
-      );
-      process.exit(1);
-    }
-    for (const imported of metafile.outputs[output].imports) {
-      if (imported.kind === 'import-statement' && !imported.external) pending.push(imported.path);
-    }
+function checkEntry(metafile) {
+  const [path, output] = Object.entries(metafile.outputs).find(([name]) => name.endsWith('dist/cli.cjs'));
+  const dependencies = Object.keys(output.inputs).filter((input) => input.includes('node_modules/'));
+  if (dependencies.length > 0) {
+    process.stderr.write(
+      `build: ${path} is loaded on every start, but it contains ${dependencies.join(', ')}.\n` +
+        'Import the module that needs it from a command instead, and build again.\n',
+    );
+    process.exit(1);
   }
 }

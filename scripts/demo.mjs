@@ -21,8 +21,8 @@ import { shellQuote, StepFailedError, Transcript } from './demo/transcript.mjs';
 import { completeAuthorization } from './demo/user-agent.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const binary = join(root, 'bin', 'connector.js');
-const bundle = join(root, 'dist', 'cli.js');
+const binary = join(root, 'bin', 'connector.cjs');
+const bundle = join(root, 'dist', 'cli.cjs');
 
 /** The connection name; the keychain entry is service `connector:connector_demo`, account `connection:default`. */
 const CONNECTION = 'default';
@@ -233,7 +233,8 @@ async function chooseStorage(folder, signal) {
 
 /**
  * Builds the environment of every command: the caller's, without its connector settings, and
- * with the config folder (and the data folder of the file store) inside the demo folder.
+ * with the config folder, the data folder of the file store and the compile cache inside the
+ * demo folder, so the demo leaves nothing behind.
  */
 function commandEnvironment({ config, folder, insecure }) {
   const env = {};
@@ -243,6 +244,7 @@ function commandEnvironment({ config, folder, insecure }) {
   env.CONNECTOR_CONFIG_DIR = config;
   env.XDG_CONFIG_HOME = join(folder, 'xdg-config');
   env.XDG_DATA_HOME = join(folder, 'xdg-data');
+  env.CONNECTOR_CACHE_DIR = join(folder, 'cache');
   if (insecure) env.CONNECTOR_INSECURE_STORAGE = '1';
   return env;
 }

@@ -24,7 +24,7 @@ export class Transcript {
   #signal;
 
   /**
-   * `out` is the stream the session goes to, `binary` the path of bin/connector.js, and `cwd`
+   * `out` is the stream the session goes to, `binary` the path of bin/connector.cjs, and `cwd`
    * and `env` the working folder and environment of every command. Once `signal` aborts, only
    * steps with `afterStop` start.
    */

@@ -1,6 +1,22 @@
+// The CLI's entry, bundled by scripts/build.mjs into dist/cli.cjs. It answers `--version` and
+// the piped `--help` at once, and otherwise loads the bundle of the one command the arguments
+// name (or of all commands), through V8's code cache (compile-cache.ts). Everything is
+// CommonJS: Node's ES module loader alone adds about a seventh to a bare Node start.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
+import type { MainContext } from './main.js';
+import type { CommandTable } from './program.js';
 import { packageVersion } from './version.js';
+
+/** What each bundle exports: src/cli/main.ts's main, and the commands the bundle holds. */
+interface Bundle {
+  main: (context: MainContext) => Promise<number>;
+  commands: CommandTable;
+}
+
+/** Written by the build: the bundle of each command, and the one of all commands, relative to this file. */
+declare const __CONNECTOR_BUNDLES__: { commands: Record<string, string>; all: string };
 
 const argv = process.argv.slice(2);
 const quick = quickOutput(argv);
@@ -8,10 +24,12 @@ if (quick !== undefined) {
   exitQuietlyOnClosedPipe(process.stdout);
   process.stdout.write(quick);
 } else {
-  process.exitCode = await run(argv);
-  // A keychain call that timed out may keep the event loop open inside the native binding.
-  // After a failure nothing else is left to wait for, so the process ends a second later.
-  if (process.exitCode !== 0) setTimeout(() => process.exit(), 1000).unref();
+  void run(argv).then((code) => {
+    process.exitCode = code;
+    // A keychain call that timed out may keep the event loop open inside the native binding.
+    // After a failure nothing else is left to wait for, so the process ends a second later.
+    if (code !== 0) setTimeout(() => process.exit(), 1000).unref();
+  });
 }
 
 /**
@@ -28,10 +46,10 @@ function quickOutput(args: string[]): string | undefined {
   return undefined;
 }
 
-/** Reads the help the build rendered; undefined when running from source or before the build wrote it. */
+/** Reads the help the build rendered; undefined before the build wrote it. */
 function renderedHelp(): string | undefined {
   try {
-    return readFileSync(new URL('help.txt', import.meta.url), 'utf8');
+    return readFileSync(join(__dirname, 'help.txt'), 'utf8');
   } catch {
     return undefined;
   }
@@ -60,11 +78,26 @@ async function run(args: string[]): Promise<number> {
   });
 
   // The process boundary: real streams in, an exit code out. Everything else lives in main(),
-  // which is imported here so that the quick outputs above load none of it.
-  const { main } = await import('./main.js');
-  return main({
+  // in the bundle loaded here. The build inlines these imports, so that the quick outputs above
+  // load neither node:vm nor node:os.
+  const [{ compileCacheFolder, loadBundle }, { routedCommand }] = await Promise.all([import('./compile-cache.js'), import('./route.js')]);
+  const routed = routedCommand(args);
+  const relative = routed === undefined ? __CONNECTOR_BUNDLES__.all : (__CONNECTOR_BUNDLES__.commands[routed] ?? __CONNECTOR_BUNDLES__.all);
+  let loaded: ReturnType<typeof loadBundle>;
+  try {
+    loaded = loadBundle(join(__dirname, relative), compileCacheFolder(process.env));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'MODULE_NOT_FOUND') throw error;
+    process.stderr.write(`connector: ${join(__dirname, relative)} is missing, so this installation is incomplete. Reinstall it, or run \`npm run build\` in the package folder.\n`);
+    return 1;
+  }
+  process.once('exit', () => loaded.saveCache());
+  const bundle = loaded.exports as Bundle;
+  return bundle.main({
     signal: interrupt.signal,
     argv: args,
+    commands: bundle.commands,
     io: {
       stdout: process.stdout,
       stderr: process.stderr,

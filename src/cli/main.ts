@@ -1,6 +1,6 @@
 import { CliError, ExitCode, InterruptedError, SilentExit } from './errors.js';
 import type { Deps, GlobalOptions, Io } from './deps.js';
-import { buildProgram } from './program.js';
+import { buildProgram, type CommandTable } from './program.js';
 import { colorEnabled, loadColorStyle, styleFor } from './output.js';
 import { printable } from '../printable.js';
 import { createDeps } from './real-deps.js';
@@ -10,6 +10,8 @@ export interface MainContext {
   io: Io;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The commands this run can dispatch to: all of them, or those of one bundle. */
+  commands: CommandTable;
   /** Aborted when the user presses Ctrl-C; tests may leave it out. */
   signal?: AbortSignal;
   /** Tests replace parts of the real dependencies. */
@@ -32,7 +34,7 @@ export async function main(context: MainContext): Promise<number> {
   // Decided from the raw arguments, before parsing, so chalk loads only when colour can be on.
   if (colorEnabled(context.env, !context.argv.includes('--no-color'), context.io.stderr.isTTY)) await loadColorStyle();
 
-  const program = buildProgram(context.io, makeDeps);
+  const program = buildProgram(context.io, makeDeps, context.commands);
   try {
     await program.parseAsync(context.argv, { from: 'user' });
     return ExitCode.ok;

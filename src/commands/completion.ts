@@ -12,7 +12,8 @@ import type { Argument, Command, Option } from 'commander';
 import type { Deps } from '../cli/deps.js';
 import { UsageError } from '../cli/errors.js';
 import { printJson } from '../cli/output.js';
-import { buildProgram } from '../cli/program.js';
+import { commandNames } from '../cli/command-names.js';
+import { buildProgram, type CommandTable } from '../cli/program.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
@@ -45,12 +46,22 @@ export async function run(args: unknown[], _options: Record<string, unknown>, de
     throw new UsageError(`no completion script for ${JSON.stringify(shell)}`, { hint: `choose one of ${SHELLS.join(', ')}` });
   }
 
-  const program = buildProgram(deps.io, () => {
-    throw new Error('the completion model runs no command');
-  });
+  const program = buildProgram(
+    deps.io,
+    () => {
+      throw new Error('the completion model runs no command');
+    },
+    declarationsOnly(),
+  );
   const text = completionScript(shell as Shell, describeProgram(program));
   if (deps.options.json) printJson(deps.io, { shell, script: text });
   else deps.io.stdout.write(text);
+}
+
+/** A table that declares every command but loads none, so this bundle needs no other command's code. */
+function declarationsOnly(): CommandTable {
+  const unused = () => Promise.reject(new Error('the completion model runs no command'));
+  return Object.fromEntries(commandNames.map((name) => [name, unused]));
 }
 
 /** Returns the completion script for `shell`. */

@@ -13,6 +13,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Prompter } from '../../src/cli/deps.js';
+import { allCommands } from '../../src/cli/commands.js';
 import { main } from '../../src/cli/main.js';
 import { temporaryFolder } from '../support/cli.js';
 import { runInProcess, scriptedPrompter } from '../support/in-process.js';
@@ -191,6 +192,7 @@ describe('connect in process', () => {
         io: { stdin, stdout, stderr, color: false },
         env: { CONNECTOR_CONFIG_DIR: join(folder.path, '.connector-config') },
         cwd: folder.path,
+        commands: allCommands,
         overrides: {
           secretStore: async () => store,
           prompter: async () => scriptedPrompter([]),

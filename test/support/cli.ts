@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const binary = join(root, 'bin', 'connector.js');
+export const binary = join(root, 'bin', 'connector.cjs');
 
 export interface CliResult {
   code: number | null;
@@ -21,13 +21,21 @@ export interface CliOptions {
 
 /**
  * Runs the built `connector` binary as a user would: no terminal, NO_COLOR unset unless given,
- * and a private config folder so no test touches the real user's files.
+ * and a private config folder so no test touches the real user's files. The compile cache is
+ * the one test/support/global-setup.ts made for this run, so only the first run of each
+ * bundle compiles it.
  */
 export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binary, ...args], {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: options.cwd, CONNECTOR_CONFIG_DIR: join(options.cwd, '.connector-config'), ...options.env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: options.cwd,
+        CONNECTOR_CONFIG_DIR: join(options.cwd, '.connector-config'),
+        ...(process.env.CONNECTOR_TEST_CACHE_DIR ? { CONNECTOR_CACHE_DIR: process.env.CONNECTOR_TEST_CACHE_DIR } : {}),
+        ...options.env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

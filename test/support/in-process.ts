@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 
+import { allCommands } from '../../src/cli/commands.js';
 import { main } from '../../src/cli/main.js';
 import type { Deps, Prompter } from '../../src/cli/deps.js';
 
@@ -31,6 +32,7 @@ export async function runInProcess(
     io: { stdout, stderr, stdin, color: false },
     env: { CONNECTOR_CONFIG_DIR: `${options.cwd}/.connector-config`, ...options.env },
     cwd: options.cwd,
+    commands: allCommands,
     overrides: options.overrides,
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
