@@ -1,8 +1,8 @@
 // Builds the CLI: regenerates the standalone schema validator, then bundles src/ into dist/
-// with esbuild, as CommonJS. dist/cli.cjs is the entry: it holds only what `--version` needs
+// with esbuild, as CommonJS. dist/cli.cjs is the entry: it contains only what `--version` needs
 // (see checkEntry) and loads one bundle from dist/commands/ per run: the bundle of the command
-// the arguments name, or the bundle of all commands. Each bundle holds everything its command
-// may need, so nothing is loaded twice and each bundle gets one code cache
+// the arguments name, or the bundle of all commands. Each bundle contains everything its
+// command may need, so nothing is loaded twice and each bundle gets one code cache
 // (src/cli/compile-cache.ts). Last, it renders the root help into dist/help.txt, which
 // src/cli/entry.ts prints without commander.
 //
@@ -11,9 +11,9 @@
 // modules. The bundles contain no import(): esbuild inlines every dynamic import, as a module
 // loaded when first called, so the code cache covers all of it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { build } from 'esbuild';
@@ -46,8 +46,9 @@ const shared = {
   // The keychain binding is a native module; everything else is bundled.
   external: ['@napi-rs/keyring'],
   define: { __CONNECTOR_VERSION__: JSON.stringify(manifest.version), 'import.meta.url': '__connector_import_meta_url' },
-  // src/package-root.ts (and `open`, which then uses the system's xdg-open) read import.meta.url.
-  banner: { js: "var __connector_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  // Strict, as the ES modules were. src/package-root.ts and `open` read import.meta.url; `open`
+  // looks for its own xdg-open next to the bundle, where copyXdgOpen puts it.
+  banner: { js: "'use strict';\nvar __connector_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   // Inlines every import(): in a script that node:vm runs from a code cache, import() fails.
   supported: { 'dynamic-import': false },
   legalComments: 'none',
@@ -71,7 +72,8 @@ const entry = await build({
 checkEntry(entry.metafile);
 
 // Tests and other shells may run the CLI while it is rebuilt, so every file is replaced by a
-// rename, bundles before the entry that names them, and old bundles go only after a minute.
+// rename, bundles before the entry that names them. A run reads its bundle right after the
+// entry, so old bundles go last, after the help is rendered, when no run can still need them.
 // Without help.txt the CLI renders the help itself, so the old one goes first.
 const helpPath = join(outdir, 'help.txt');
 rmSync(helpPath, { force: true });
@@ -83,8 +85,9 @@ for (const file of [...bundles.outputFiles, ...entry.outputFiles]) {
   renameSync(temporary, file.path);
   written.add(file.path);
 }
-removeOldOutputs(written);
+written.add(copyXdgOpen());
 writeRenderedHelp();
+removeOldOutputs(written);
 process.stderr.write(`built ${relative(root, join(outdir, 'cli.cjs'))}\n`);
 
 /**
@@ -94,12 +97,18 @@ process.stderr.write(`built ${relative(root, join(outdir, 'cli.cjs'))}\n`);
 function commandGroups() {
   const path = join(root, 'src/cli/commands.ts');
   const text = readFileSync(path, 'utf8');
-  const entries = [...text.matchAll(/^ {2}(\w+): \(\) => import\('(\.\.\/commands\/[\w-]+\.js)'\),$/gm)];
-  const declared = [...text.matchAll(/^ {2}\w+: /gm)].length;
-  if (entries.length === 0 || entries.length !== declared) {
-    process.stderr.write(`build: ${relative(root, path)} lists ${declared} commands, but ${entries.length} in the form \`name: () => import('../commands/file.js'),\`.\n`);
+  const body = /export const allCommands: CommandModules = \{\n([\s\S]*?)\n\};/.exec(text)?.[1];
+  const form = /^ {2}(\w+): \(\) => import\('(\.\.\/commands\/[\w-]+\.js)'\),$/;
+  const lines = body?.split('\n') ?? [];
+  const odd = lines.filter((line) => !form.test(line));
+  if (lines.length === 0 || odd.length > 0) {
+    process.stderr.write(
+      `build: every line of allCommands in ${relative(root, path)} must read \`  name: () => import('../commands/file.js'),\`, so that each command gets a bundle.\n` +
+        (odd.length > 0 ? `These do not:\n${odd.map((line) => `  ${line.trim()}`).join('\n')}\n` : 'No such table was found.\n'),
+    );
     process.exit(1);
   }
+  const entries = lines.map((line) => form.exec(line));
   const groups = new Map();
   for (const [, name, module] of entries) {
     const group = basename(module, '.js');
@@ -135,7 +144,8 @@ function bundleTable(metafile, groups) {
   const outputOf = (name) => {
     const output = Object.entries(metafile.outputs).find(([, value]) => value.entryPoint === `connector-bundle:${name}`);
     if (output === undefined) throw new Error(`no output for the ${name} bundle`);
-    return relative(outdir, join(root, output[0]));
+    // The entry joins this to its folder on any system, so it uses forward slashes.
+    return relative(outdir, join(root, output[0])).split(sep).join('/');
   };
   const commands = {};
   for (const [group, { names }] of groups) for (const name of names) commands[name] = outputOf(group);
@@ -143,17 +153,32 @@ function bundleTable(metafile, groups) {
 }
 
 /**
- * Removes what earlier builds wrote and this one did not: bundles older than a minute, and the
- * ES module layout (dist/cli.js, dist/chunks/) of builds before the CommonJS one.
+ * Removes what earlier builds wrote and this one did not: old bundles, and the ES module layout
+ * (dist/cli.js, dist/chunks/) of builds before the CommonJS one.
  */
 function removeOldOutputs(written) {
   const folder = join(outdir, 'commands');
   for (const name of readdirSync(folder)) {
     const path = join(folder, name);
-    if (!written.has(path) && Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true });
+    if (!written.has(path)) rmSync(path, { force: true });
   }
   rmSync(join(outdir, 'cli.js'), { force: true });
   rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
+}
+
+/**
+ * Copies the xdg-open script that `open` ships to dist/commands/, where the bundled `open`
+ * looks for it, so that Linux machines without xdg-utils still open the browser. Returns its path.
+ */
+function copyXdgOpen() {
+  const require = createRequire(import.meta.url);
+  const source = join(dirname(require.resolve('open')), 'xdg-open');
+  const target = join(outdir, 'commands', 'xdg-open');
+  const temporary = `${target}.${process.pid}.tmp`;
+  copyFileSync(source, temporary);
+  chmodSync(temporary, 0o755);
+  renameSync(temporary, target);
+  return target;
 }
 
 /**
@@ -161,7 +186,9 @@ function removeOldOutputs(written) {
  * anything that is not a terminal (80 columns, no colour), and stores the output for entry.ts.
  */
 function writeRenderedHelp() {
-  const help = spawnSync(process.execPath, [join(outdir, 'cli.cjs'), '--help'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // Without the compile cache, which would otherwise be written to the home folder of the user who builds.
+  const env = { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' };
+  const help = spawnSync(process.execPath, [join(outdir, 'cli.cjs'), '--help'], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (help.status !== 0 || help.stdout === '') {
     process.stderr.write(`build: the new dist/cli.cjs --help failed (exit code ${help.status}):\n${help.stderr}`);
     process.exit(1);

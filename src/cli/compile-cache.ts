@@ -1,24 +1,29 @@
 /**
  * Loads a CommonJS bundle of the CLI through V8's code cache, kept in a folder of the user's.
  *
- * Hand-written because Node 20 has no `module.enableCompileCache` (added in Node 22.1), so every
+ * Hand-written because Node 20 has no `module.enableCompileCache` (added in Node 22.8), so every
  * start compiles again all the code it runs. With the cache, `connector validate` of a typical
- * connector started about 8 ms sooner on a 2-core machine, a tenth of its whole run
- * (docs/benchmarks.md). The first run of each bundle with each Node version compiles as before
- * and writes the cache when it ends.
+ * connector ended about 12 ms sooner on a 2-core machine, an eighth of its run without the
+ * cache (docs/benchmarks.md). The first run of each bundle compiles as before and writes the cache
+ * when it ends.
  *
- * V8 rejects a cache made by another V8 version or with other flags, and one whose source has
- * another length; the file names add the bundle's content hash, so a rebuilt bundle never meets
- * an old cache. V8 does not checksum the cache in release builds, so the folder must be the
- * user's alone: one that another user owns or can write to is not used.
+ * What keeps a cache from running as the wrong code:
+ * - V8 rejects a cache made by another V8 version or under other V8 flags, and one whose source
+ *   has another length. The file name also names the Node version, the flags, and the bundle's
+ *   name and modification time. The build puts a hash of each bundle's content in its name.
+ * - V8 checksums the cache only with --verify-snapshot-checksum, which release builds leave off.
+ *   A damaged cache then crashes the process, so this module turns the flag on.
+ * - The folder and the file must be this user's alone (isPrivateFolder, readPrivateFile).
  */
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { basename, dirname, join, posix, win32 } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 const SUFFIX = '.v8cache';
+/** Cache and temporary files older than this, other than the current ones, are removed when a cache is written. */
+const MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface LoadedBundle {
   exports: unknown;
@@ -30,33 +35,36 @@ export interface LoadedBundle {
 
 /**
  * Returns the folder for code caches, or undefined when caching is off: with
- * NODE_DISABLE_COMPILE_CACHE set, as for Node's own compile cache, or without a home folder.
- * CONNECTOR_CACHE_DIR moves it; the default follows each platform's cache location.
+ * NODE_DISABLE_COMPILE_CACHE set to anything, as for Node's own compile cache, or without a
+ * home folder. CONNECTOR_CACHE_DIR moves it; the default follows each platform's cache location.
+ * The home folder is HOME, which node:os would also read, without loading node:os.
  */
-export function compileCacheFolder(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home: string = safeHomedir()): string | undefined {
+export function compileCacheFolder(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home: string = env.HOME ?? ''): string | undefined {
   if (env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   const path = platform === 'win32' ? win32 : posix;
   const absolute = (value: string | undefined): value is string => value !== undefined && path.isAbsolute(value);
   if (env.CONNECTOR_CACHE_DIR) return absolute(env.CONNECTOR_CACHE_DIR) ? path.join(env.CONNECTOR_CACHE_DIR, 'compile') : undefined;
   if (platform === 'win32') return absolute(env.LOCALAPPDATA) ? path.join(env.LOCALAPPDATA, 'connector', 'Cache', 'compile') : undefined;
-  if (home === '') return undefined;
+  if (!path.isAbsolute(home)) return undefined;
   if (platform === 'darwin') return path.join(home, 'Library', 'Caches', 'connector', 'compile');
   return path.join(absolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(home, '.cache'), 'connector', 'compile');
 }
 
 /**
  * Runs the CommonJS bundle `file` as `require` would and returns its exports. With a cache
- * folder, the compiled code comes from the cache when V8 accepts it.
+ * folder, the compiled code comes from the cache when V8 accepts it. `env` supplies
+ * NODE_OPTIONS, whose V8 flags are part of the cache's name.
  */
-export function loadBundle(file: string, cacheFolder: string | undefined): LoadedBundle {
+export function loadBundle(file: string, cacheFolder: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedBundle {
   const require = createRequire(file);
   if (cacheFolder === undefined) return { exports: require(file), cacheUsed: false, saveCache: () => undefined };
 
-  const cacheFile = join(cacheFolder, `${basename(file)}.${process.version}-${process.arch}${SUFFIX}`);
-  const cachedData = isPrivateFolder(cacheFolder) ? readIfPresent(cacheFile) : undefined;
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = join(cacheFolder, cacheFileName(file, statSync(file), env));
+  const cachedData = isPrivateFolder(cacheFolder) ? readPrivateFile(cacheFile) : undefined;
   // The wrapper Node's own loader puts around a CommonJS module.
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
-  const script = new Script(wrapped, { filename: file, cachedData });
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+  const script = withChecksums(() => new Script(wrapped, { filename: file, cachedData }));
   const module = { exports: {} as unknown };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, file, dirname(file));
 
@@ -65,52 +73,95 @@ export function loadBundle(file: string, cacheFolder: string | undefined): Loade
     exports: module.exports,
     cacheUsed,
     saveCache: () => {
-      if (!cacheUsed) writeCache(cacheFolder, cacheFile, dirname(file), () => script.createCachedData());
+      if (!cacheUsed) writeCache(cacheFolder, cacheFile, () => withChecksums(() => script.createCachedData()));
     },
   };
 }
 
-function safeHomedir(): string {
+/**
+ * Runs `action` with V8's --verify-snapshot-checksum on. V8 puts its flags into every cache
+ * and rejects a cache made under other flags, so the caches are made with the flag on too.
+ * The flag is turned off again at once: the code caches built into Node for its own modules
+ * were made without it, and Node would compile every module it loads later from source.
+ */
+function withChecksums<T>(action: () => T): T {
+  setFlagsFromString('--verify-snapshot-checksum');
   try {
-    return homedir();
-  } catch {
-    return '';
+    return action();
+  } finally {
+    setFlagsFromString('--no-verify-snapshot-checksum');
   }
 }
 
-/** True when `folder` is a real folder that only this user can write to (always true where there are no user ids). */
+/**
+ * Names the cache of `file`: `validate-HASH.cjs.MTIME.v20.17.0-x64[-FLAGS].v8cache`. The
+ * modification time catches a bundle edited in place to the same length, which V8 would accept.
+ */
+function cacheFileName(file: string, stats: Stats, env: NodeJS.ProcessEnv): string {
+  const flags = [...process.execArgv, env.NODE_OPTIONS ?? ''].join('\n');
+  const flagsPart = flags.trim() === '' ? '' : `-${fnv1a(flags)}`;
+  return `${basename(file)}.${Math.trunc(stats.mtimeMs)}.${process.version}-${process.arch}${flagsPart}${SUFFIX}`;
+}
+
+/** FNV-1a, 32 bits, as hex: enough to tell flag sets apart in a file name. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * True when `folder` is a folder (not a symbolic link to one) that is this user's alone: owned
+ * by the user and not writable by group or others.
+ * NOTE: without user ids (Windows) every folder passes, and ACLs (macOS, Windows) are not read.
+ */
 function isPrivateFolder(folder: string): boolean {
   try {
     const stats = lstatSync(folder);
-    if (!stats.isDirectory()) return false;
-    if (process.getuid === undefined) return true;
-    return stats.uid === process.getuid() && (stats.mode & 0o022) === 0;
+    return stats.isDirectory() && isOwnAndUnshared(stats);
   } catch {
     return false;
   }
 }
 
-function readIfPresent(file: string): Buffer | undefined {
+function isOwnAndUnshared(stats: Stats): boolean {
+  if (process.getuid === undefined) return true;
+  return stats.uid === process.getuid() && (stats.mode & 0o022) === 0;
+}
+
+/**
+ * Reads `file` through one open handle, or returns undefined. The handle's fstat must show a
+ * regular file of this user's, not writable by group or others, and not a second name (hard
+ * link) of a file elsewhere.
+ */
+function readPrivateFile(file: string): Buffer | undefined {
+  let descriptor: number | undefined;
   try {
-    return readFileSync(file);
+    descriptor = openSync(file, 'r');
+    const stats = fstatSync(descriptor);
+    if (!stats.isFile() || stats.nlink !== 1 || !isOwnAndUnshared(stats)) return undefined;
+    return readFileSync(descriptor);
   } catch {
     return undefined;
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
   }
 }
 
 /**
  * Writes the cache through a temporary file and a rename, so a concurrent run reads a whole
- * file or none, and removes caches of bundles this installation no longer has. Failures (a
- * read-only home, a full disk) only cost the next run its cache.
+ * file or none, then removes old files. Failures (a read-only home, a full disk) only cost the
+ * next run its cache.
  */
-function writeCache(folder: string, cacheFile: string, bundleFolder: string, create: () => Buffer): void {
-  const temporary = `${cacheFile}.${process.pid}.tmp`;
+function writeCache(folder: string, cacheFile: string, create: () => Buffer): void {
+  const temporary = `${cacheFile}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
   try {
+    if (!mayCreate(folder)) return;
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     if (!isPrivateFolder(folder)) return;
     writeFileSync(temporary, create(), { mode: 0o600, flag: 'wx' });
     renameSync(temporary, cacheFile);
-    removeStaleCaches(folder, bundleFolder);
+    removeOldFiles(folder, basename(cacheFile));
   } catch {
     try {
       rmSync(temporary, { force: true });
@@ -121,15 +172,33 @@ function writeCache(folder: string, cacheFile: string, bundleFolder: string, cre
 }
 
 /**
- * Removes cache files whose bundle is not in `bundleFolder`, left by earlier builds.
- * NOTE: two installations that share a cache folder remove each other's files, which costs
- * each one a compile after the other wrote a cache.
+ * False when root would create the folder inside another user's folder, as `sudo connector`
+ * with the user's HOME does: the user could neither use nor delete a folder root owns.
  */
-function removeStaleCaches(folder: string, bundleFolder: string): void {
-  const bundles = new Set(readdirSync(bundleFolder));
+function mayCreate(folder: string): boolean {
+  if (process.getuid?.() !== 0) return true;
+  let existing = folder;
+  for (;;) {
+    try {
+      return statSync(existing).uid === 0;
+    } catch {
+      const parent = dirname(existing);
+      if (parent === existing) return false;
+      existing = parent;
+    }
+  }
+}
+
+/**
+ * Removes cache and temporary files not written for a week, except `current`. A cache that
+ * runs keep using is not rewritten, so it may go too, and the next run writes it again.
+ * Going by age lets installations that share the folder keep each other's caches.
+ */
+function removeOldFiles(folder: string, current: string): void {
+  const now = Date.now();
   for (const name of readdirSync(folder)) {
-    const end = name.indexOf('.cjs.');
-    if (!name.endsWith(SUFFIX) || end === -1) continue;
-    if (!bundles.has(name.slice(0, end + '.cjs'.length))) rmSync(join(folder, name), { force: true });
+    if (name === current || !(name.endsWith(SUFFIX) || (name.endsWith('.tmp') && name.includes(SUFFIX)))) continue;
+    const path = join(folder, name);
+    if (now - lstatSync(path).mtimeMs > MAX_AGE_MS) rmSync(path, { force: true });
   }
 }

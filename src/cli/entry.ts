@@ -1,15 +1,15 @@
-// The CLI's entry, bundled by scripts/build.mjs into dist/cli.cjs. It answers `--version` and
+// The CLI's entry, bundled by scripts/build.mjs into dist/cli.cjs. It prints `--version` and
 // the piped `--help` at once, and otherwise loads the bundle of the one command the arguments
 // name (or of all commands), through V8's code cache (compile-cache.ts). Everything is
 // CommonJS: Node's ES module loader alone adds about a seventh to a bare Node start.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { MainContext } from './main.js';
 import type { CommandTable } from './program.js';
 import { packageVersion } from './version.js';
 
-/** What each bundle exports: src/cli/main.ts's main, and the commands the bundle holds. */
+/** The exports of each bundle: src/cli/main.ts's main, and the commands the bundle contains. */
 interface Bundle {
   main: (context: MainContext) => Promise<number>;
   commands: CommandTable;
@@ -55,6 +55,17 @@ function renderedHelp(): string | undefined {
   }
 }
 
+/**
+ * Reports a missing or damaged file in dist/ as main() reports errors, with a JSON object on
+ * stdout under --json, and returns exit code 1.
+ */
+function reportBrokenInstallation(message: string, args: string[]): number {
+  const hint = 'reinstall connector, or run `npm run build` in its package folder';
+  process.stderr.write(`error: ${message}\nhint: ${hint}\n`);
+  if (args.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { message, hint, exitCode: 1 } })}\n`);
+  return 1;
+}
+
 /** Exits quietly when the reader closes the pipe early (`connector schema | head`), which is not an error. */
 function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -79,20 +90,27 @@ async function run(args: string[]): Promise<number> {
 
   // The process boundary: real streams in, an exit code out. Everything else lives in main(),
   // in the bundle loaded here. The build inlines these imports, so that the quick outputs above
-  // load neither node:vm nor node:os.
+  // load neither node:vm nor node:v8.
   const [{ compileCacheFolder, loadBundle }, { routedCommand }] = await Promise.all([import('./compile-cache.js'), import('./route.js')]);
   const routed = routedCommand(args);
   const relative = routed === undefined ? __CONNECTOR_BUNDLES__.all : (__CONNECTOR_BUNDLES__.commands[routed] ?? __CONNECTOR_BUNDLES__.all);
+  const path = join(__dirname, relative);
+  if (!existsSync(path)) return reportBrokenInstallation(`${path} is missing, so this installation is incomplete`, args);
+
   let loaded: ReturnType<typeof loadBundle>;
   try {
-    loaded = loadBundle(join(__dirname, relative), compileCacheFolder(process.env));
+    loaded = loadBundle(path, compileCacheFolder(process.env));
+    if (typeof (loaded.exports as Partial<Bundle>).main !== 'function') throw new Error('it exports no main function');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'MODULE_NOT_FOUND') throw error;
-    process.stderr.write(`connector: ${join(__dirname, relative)} is missing, so this installation is incomplete. Reinstall it, or run \`npm run build\` in the package folder.\n`);
-    return 1;
+    // A bundle only defines functions when it loads, so any failure here means a damaged file.
+    const reason = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
+    return reportBrokenInstallation(`${path} cannot be loaded (${reason}), so this installation is damaged`, args);
   }
-  process.once('exit', () => loaded.saveCache());
+  // A cache is not written again once V8 accepts it, so it keeps the code of the run that wrote
+  // it. A run that only printed help or failed ran little of its command, so it writes none.
+  process.once('exit', (code) => {
+    if (code === 0 && !args.includes('--help') && !args.includes('-h')) loaded.saveCache();
+  });
   const bundle = loaded.exports as Bundle;
   return bundle.main({
     signal: interrupt.signal,

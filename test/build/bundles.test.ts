@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { commandNames } from '../../src/cli/command-names.js';
+import { compileCacheFolder } from '../../src/cli/compile-cache.js';
 import { root, runCli, temporaryFolder } from '../support/cli.js';
 
 const folder = temporaryFolder();
@@ -54,6 +55,19 @@ describe('command bundles', () => {
     }
   });
 
+  it('run in strict mode, as the ES modules they replace did', () => {
+    const bundles = join(root, 'dist', 'commands');
+    const files = [join(root, 'dist', 'cli.cjs'), ...readdirSync(bundles).filter((name) => name.endsWith('.cjs')).map((name) => join(bundles, name))];
+    for (const file of files) expect(readFileSync(file, 'utf8').startsWith("'use strict';\n"), file).toBe(true);
+  });
+
+  it('come with the xdg-open script that the bundled `open` looks for next to them', () => {
+    const script = join(root, 'dist', 'commands', 'xdg-open');
+
+    expect(statSync(script).mode & 0o111).toBe(0o111);
+    expect(readFileSync(script, 'utf8')).toMatch(/^#!/);
+  });
+
   it('leaves dependencies out of the entry that every start loads', () => {
     const entry = readFileSync(join(root, 'dist', 'cli.cjs'), 'utf8');
 
@@ -70,13 +84,16 @@ describe('compile cache', () => {
 
     const first = await runCli(['validate'], { cwd, env });
     const files = cacheFilesIn(cache);
+    const written = statSync(join(cache, 'compile', files[0]!)).mtimeMs;
     const second = await runCli(['validate'], { cwd, env });
 
     expect(first).toEqual({ code: 0, stdout: 'connector.yaml: valid\n', stderr: '' });
     expect(second).toEqual(first);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^validate-\w+\.cjs\.v\d+\.\d+\.\d+-\w+\.v8cache$/);
+    expect(files[0]).toMatch(/^validate-\w+\.cjs\.\d+\.v\d+\.\d+\.\d+-\w+\.v8cache$/);
+    // A cache that V8 accepted is not written again.
     expect(cacheFilesIn(cache)).toEqual(files);
+    expect(statSync(join(cache, 'compile', files[0]!)).mtimeMs).toBe(written);
   });
 
   it('is replaced when it is damaged, and the command still works', async () => {
@@ -86,12 +103,14 @@ describe('compile cache', () => {
     await runCli(['get', 'name'], { cwd, env });
     const [file] = cacheFilesIn(cache);
     const path = join(cache, 'compile', file!);
-    writeFileSync(path, Buffer.alloc(statSync(path).size, 0x41));
+    const data = readFileSync(path);
+    for (const at of [100, data.length >> 2, data.length >> 1, data.length - 9]) data[at] = data[at]! ^ 0x10;
+    writeFileSync(path, data);
 
     const damaged = await runCli(['get', 'name'], { cwd, env });
 
     expect(damaged).toEqual({ code: 0, stdout: 'Zylker Files\n', stderr: '' });
-    expect(readFileSync(path).every((byte) => byte === 0x41)).toBe(false);
+    expect(readFileSync(path).equals(data)).toBe(false);
   });
 
   it('goes to the home cache folder by default, private to the user', async () => {
@@ -101,9 +120,23 @@ describe('compile cache', () => {
     const result = spawnSync(process.execPath, [join(root, 'bin', 'connector.cjs'), 'validate'], { cwd, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
 
     expect(result.status).toBe(0);
-    const compile = join(cwd, '.cache', 'connector', 'compile');
+    const compile = compileCacheFolder(env, process.platform, cwd)!;
     expect(readdirSync(compile)).toHaveLength(1);
     expect(statSync(compile).mode & 0o777).toBe(0o700);
+  });
+
+  it('is not written by a run that only prints help or fails', async () => {
+    const cwd = workspace('help-only');
+    const cache = join(folder.path, 'cache-help');
+    const env = { CONNECTOR_CACHE_DIR: cache };
+
+    await runCli(['validate', '--help'], { cwd, env });
+    await runCli(['validate', '--no-such-option'], { cwd, env });
+    await runCli(['validate', 'missing.yaml'], { cwd, env });
+    expect(cacheFilesIn(cache)).toEqual([]);
+
+    await runCli(['validate'], { cwd, env });
+    expect(cacheFilesIn(cache)).toHaveLength(1);
   });
 
   it('is not used with NODE_DISABLE_COMPILE_CACHE', async () => {
@@ -129,15 +162,45 @@ describe('bin/connector.cjs', () => {
     expect(result.stderr).toBe('connector: the CLI is not built yet. Run `npm install && npm run build` in the package folder.\n');
   });
 
-  it('reports a missing bundle as an error of its own, not as an unbuilt CLI', () => {
-    const copy = join(folder.path, 'partial');
-    mkdirSync(join(copy, 'dist'), { recursive: true });
+  /** A copy of the package with bin/ and dist/cli.cjs only; returns a runner for it. */
+  function partialCopy(name: string): { bundles: string; run: (...args: string[]) => ReturnType<typeof spawnSync> } {
+    const copy = join(folder.path, name);
+    mkdirSync(join(copy, 'dist', 'commands'), { recursive: true });
     cpSync(join(root, 'bin'), join(copy, 'bin'), { recursive: true });
     copyFileSync(join(root, 'dist', 'cli.cjs'), join(copy, 'dist', 'cli.cjs'));
+    const env = { PATH: process.env.PATH, NODE_DISABLE_COMPILE_CACHE: '1' };
+    return {
+      bundles: join(copy, 'dist', 'commands'),
+      run: (...args) => spawnSync(process.execPath, [join(copy, 'bin', 'connector.cjs'), ...args], { cwd: copy, encoding: 'utf8', env }),
+    };
+  }
 
-    const result = spawnSync(process.execPath, [join(copy, 'bin', 'connector.cjs'), 'validate'], { cwd: copy, encoding: 'utf8', env: { PATH: process.env.PATH, NODE_DISABLE_COMPILE_CACHE: '1' } });
+  const validateBundle = () => readdirSync(join(root, 'dist', 'commands')).find((name) => name.startsWith('validate-'))!;
+
+  it('reports a missing bundle as an incomplete installation, in JSON too', () => {
+    const { run } = partialCopy('missing');
+
+    const text = run('validate');
+    const json = run('validate', '--json');
+
+    expect(text.status).toBe(1);
+    expect(text.stderr).toMatch(/^error: \S+\/dist\/commands\/validate-\w+\.cjs is missing, so this installation is incomplete\nhint: reinstall connector, or run `npm run build` in its package folder\n$/);
+    expect(json.status).toBe(1);
+    expect(JSON.parse(String(json.stdout))).toEqual({ error: { message: expect.stringContaining('is missing'), hint: expect.any(String), exitCode: 1 } });
+  });
+
+  it.each([
+    ['empty', () => '', 'Error: it exports no main function'],
+    ['cut short', () => readFileSync(join(root, 'dist', 'commands', validateBundle()), 'utf8').slice(0, 3000), 'SyntaxError'],
+  ])('reports a bundle that is %s as a damaged installation, without a stack', (_label, contents, reason) => {
+    const { bundles, run } = partialCopy(`damaged-${_label.replace(' ', '-')}`);
+    writeFileSync(join(bundles, validateBundle()), contents());
+
+    const result = run('validate');
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^connector: \S+\/dist\/commands\/validate-\w+\.cjs is missing, so this installation is incomplete\. Reinstall it, or run `npm run build` in the package folder\.\n$/);
+    expect(result.stderr).toContain(`cannot be loaded (${reason}`);
+    expect(result.stderr).toContain('so this installation is damaged\nhint: reinstall connector');
+    expect(String(result.stderr).split('\n')).toHaveLength(3);
   });
 });

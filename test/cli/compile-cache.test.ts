@@ -1,10 +1,16 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { compileCacheFolder, loadBundle } from '../../src/cli/compile-cache.js';
 import { temporaryFolder } from '../support/cli.js';
+
+// V8 keeps the scripts it compiled in memory and reuses them for the same source, without
+// reading the code cache at all. Each test here loads a bundle more than once, as separate
+// runs of the CLI would, so that memory is turned off for this test process.
+setFlagsFromString('--no-compilation-cache');
 
 let folder: ReturnType<typeof temporaryFolder>;
 let bundles: string;
@@ -25,7 +31,7 @@ function writeBundle(name: string, body = ''): string {
     path,
     `'use strict';
 const { join } = require('node:path');
-function greet(who) { return 'hello ' + who; }
+function greet(name) { return 'hello ' + name; }
 module.exports = { greet, file: __filename, folder: __dirname, self: this === exports, sibling: join(__dirname, 'x') };
 ${body}
 `,
@@ -37,30 +43,40 @@ function cacheFiles(): string[] {
   return existsSync(cache) ? readdirSync(cache).sort() : [];
 }
 
+/** Returns the one cache file, after a first run wrote it. */
+function onlyCacheFile(): string {
+  const files = cacheFiles();
+  expect(files).toHaveLength(1);
+  return join(cache, files[0]!);
+}
+
+const runtime = `${process.version}-${process.arch}`;
+const greet = (loaded: { exports: unknown }, name: string) => (loaded.exports as { greet: (name: string) => string }).greet(name);
+
 describe('loadBundle', () => {
-  it('runs the bundle as require would, then loads it from the cache it saved', () => {
+  it('runs as require does, then from its cache', () => {
     const bundle = writeBundle('validate-AAAA.cjs');
 
     const first = loadBundle(bundle, cache);
     expect(first.cacheUsed).toBe(false);
     expect(first.exports).toMatchObject({ file: bundle, folder: bundles, self: true, sibling: join(bundles, 'x') });
-    expect((first.exports as { greet: (who: string) => string }).greet('cache')).toBe('hello cache');
+    expect(greet(first, 'cache')).toBe('hello cache');
     first.saveCache();
 
-    expect(cacheFiles()).toEqual([`validate-AAAA.cjs.${process.version}-${process.arch}.v8cache`]);
+    const mtime = Math.trunc(statSync(bundle).mtimeMs);
+    expect(cacheFiles()).toEqual([expect.stringMatching(new RegExp(`^validate-AAAA\\.cjs\\.${mtime}\\.${runtime}(-[0-9a-f]{8})?\\.v8cache$`))]);
     expect(statSync(cache).mode & 0o777).toBe(0o700);
-    expect(statSync(join(cache, cacheFiles()[0]!)).mode & 0o777).toBe(0o600);
+    expect(statSync(onlyCacheFile()).mode & 0o777).toBe(0o600);
 
     const second = loadBundle(bundle, cache);
     expect(second.cacheUsed).toBe(true);
-    expect((second.exports as { greet: (who: string) => string }).greet('again')).toBe('hello again');
+    expect(greet(second, 'again')).toBe('hello again');
   });
 
   it('leaves a cache V8 accepted as it is', () => {
     const bundle = writeBundle('token-AAAA.cjs');
     loadBundle(bundle, cache).saveCache();
-    const path = join(cache, cacheFiles()[0]!);
-    writeFileSync(path, readFileSync(path));
+    const path = onlyCacheFile();
     const before = statSync(path).mtimeMs;
 
     const loaded = loadBundle(bundle, cache);
@@ -71,31 +87,62 @@ describe('loadBundle', () => {
   });
 
   it.each([
-    ['random bytes', () => Buffer.from('not a code cache at all, only text')],
-    ['an empty file', () => Buffer.alloc(0)],
-  ])('compiles again when the cache holds %s, and replaces it', (_label, contents) => {
+    ['random bytes', (_data: Buffer) => Buffer.from('not a code cache at all, only text')],
+    ['an empty file', (_data: Buffer) => Buffer.alloc(0)],
+    ['half of itself', (data: Buffer) => data.subarray(0, data.length >> 1)],
+  ])('compiles again when the cache holds %s, and replaces it', (_label, damage) => {
     const bundle = writeBundle('list-AAAA.cjs');
-    mkdirSync(cache, { recursive: true, mode: 0o700 });
-    const path = join(cache, `list-AAAA.cjs.${process.version}-${process.arch}.v8cache`);
-    writeFileSync(path, contents(), { mode: 0o600 });
+    loadBundle(bundle, cache).saveCache();
+    const path = onlyCacheFile();
+    writeFileSync(path, damage(readFileSync(path)));
 
     const loaded = loadBundle(bundle, cache);
     expect(loaded.cacheUsed).toBe(false);
-    expect((loaded.exports as { greet: (who: string) => string }).greet('x')).toBe('hello x');
+    expect(greet(loaded, 'x')).toBe('hello x');
     loaded.saveCache();
 
     expect(loadBundle(bundle, cache).cacheUsed).toBe(true);
   });
 
-  it('rejects the cache of a bundle whose text changed length', () => {
-    const bundle = writeBundle('stage-AAAA.cjs');
+  it('recompiles after a flipped bit', () => {
+    // Without V8's checksum, about one such cache in four crashed the process.
+    const bundle = writeBundle('request-AAAA.cjs');
     loadBundle(bundle, cache).saveCache();
-    writeBundle('stage-AAAA.cjs', 'module.exports.extra = 1;');
+    const path = onlyCacheFile();
+    const data = readFileSync(path);
+
+    for (let step = 1; step <= 24; step++) {
+      const damaged = Buffer.from(data);
+      const at = 64 + Math.floor(((damaged.length - 64) * step) / 25);
+      damaged[at] = damaged[at]! ^ (1 << step % 8);
+      writeFileSync(path, damaged);
+
+      const loaded = loadBundle(bundle, cache);
+      expect(loaded.cacheUsed, `byte ${at}`).toBe(false);
+      expect(greet(loaded, 'again')).toBe('hello again');
+    }
+  });
+
+  it('compiles a bundle edited in place again, also to the same length', () => {
+    const bundle = writeBundle('stage-AAAA.cjs');
+    utimesSync(bundle, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z'));
+    loadBundle(bundle, cache).saveCache();
+    writeFileSync(bundle, readFileSync(bundle, 'utf8').replace("'hello '", "'HOWDY '"));
 
     const loaded = loadBundle(bundle, cache);
 
     expect(loaded.cacheUsed).toBe(false);
-    expect(loaded.exports).toMatchObject({ extra: 1 });
+    expect(greet(loaded, 'x')).toBe('HOWDY x');
+  });
+
+  it('keeps caches apart for other V8 flags', () => {
+    const bundle = writeBundle('token-BBBB.cjs');
+    loadBundle(bundle, cache, {}).saveCache();
+    loadBundle(bundle, cache, { NODE_OPTIONS: '--max-old-space-size=200' }).saveCache();
+
+    expect(cacheFiles()).toHaveLength(2);
+    expect(loadBundle(bundle, cache, {}).cacheUsed).toBe(true);
+    expect(loadBundle(bundle, cache, { NODE_OPTIONS: '--max-old-space-size=200' }).cacheUsed).toBe(true);
   });
 
   it('uses neither a folder that others can write to nor a symbolic link', () => {
@@ -118,19 +165,50 @@ describe('loadBundle', () => {
     expect(readdirSync(real)).toEqual([]);
   });
 
-  it('removes the caches of bundles that are gone, and keeps other files', () => {
-    const current = writeBundle('validate-BBBB.cjs');
-    mkdirSync(cache, { recursive: true, mode: 0o700 });
-    const old = `validate-AAAA.cjs.${process.version}-${process.arch}.v8cache`;
-    const otherNode = `validate-BBBB.cjs.v99.0.0-${process.arch}.v8cache`;
-    for (const name of [old, otherNode, 'notes.txt']) writeFileSync(join(cache, name), 'x');
+  it('ignores shared or hard-linked cache files', () => {
+    const bundle = writeBundle('connect-AAAA.cjs');
+    loadBundle(bundle, cache).saveCache();
+    const path = onlyCacheFile();
 
-    loadBundle(current, cache).saveCache();
+    chmodSync(path, 0o666);
+    expect(loadBundle(bundle, cache).cacheUsed).toBe(false);
 
-    expect(cacheFiles()).toEqual([otherNode, 'notes.txt', `validate-BBBB.cjs.${process.version}-${process.arch}.v8cache`].sort());
+    chmodSync(path, 0o600);
+    linkSync(path, join(folder.path, 'second-name'));
+    expect(loadBundle(bundle, cache).cacheUsed).toBe(false);
   });
 
-  it('writes nothing, and throws nothing, where the folder cannot be created', () => {
+  it('removes files unwritten for a week', () => {
+    const bundle = writeBundle('validate-BBBB.cjs');
+    mkdirSync(cache, { recursive: true, mode: 0o700 });
+    const weekAgo = new Date(Date.now() - 8 * 24 * 60 * 60 * 1000);
+    const names = {
+      old: 'validate-AAAA.cjs.1.v18.0.0-x64.v8cache',
+      oldTemporary: 'validate-AAAA.cjs.1.v18.0.0-x64.v8cache.123-abc.tmp',
+      recent: 'list-CCCC.cjs.1.v22.0.0-x64.v8cache',
+      unrelated: 'notes.txt',
+    };
+    for (const name of Object.values(names)) writeFileSync(join(cache, name), 'x');
+    for (const name of [names.old, names.oldTemporary, names.unrelated]) utimesSync(join(cache, name), weekAgo, weekAgo);
+
+    loadBundle(bundle, cache).saveCache();
+
+    expect(cacheFiles().filter((name) => name.startsWith('validate-BBBB.cjs.'))).toHaveLength(1);
+    expect(cacheFiles().filter((name) => !name.startsWith('validate-BBBB.cjs.'))).toEqual([names.recent, names.unrelated].sort());
+  });
+
+  it.runIf(process.getuid?.() === 0)('as root, creates no folder inside a folder another user owns', () => {
+    const bundle = writeBundle('secret-AAAA.cjs');
+    const home = join(folder.path, 'home-of-ada');
+    mkdirSync(home, { mode: 0o755 });
+    chownSync(home, 1000, 1000);
+
+    loadBundle(bundle, join(home, '.cache', 'connector', 'compile')).saveCache();
+
+    expect(readdirSync(home)).toEqual([]);
+  });
+
+  it('writes nothing and throws nothing where the folder cannot be created', () => {
     const bundle = writeBundle('init-AAAA.cjs');
     const blocker = join(folder.path, 'file');
     writeFileSync(blocker, '');
@@ -174,12 +252,18 @@ describe('compileCacheFolder', () => {
     expect(compileCacheFolder(env, platform, home)).toBe(expected);
   });
 
+  it('takes the home folder from HOME', () => {
+    expect(compileCacheFolder({ HOME: '/home/bob' }, 'linux')).toBe('/home/bob/.cache/connector/compile');
+  });
+
   it.each([
+    ['HOME is relative', 'linux', { HOME: 'bob' }, undefined],
     ['NODE_DISABLE_COMPILE_CACHE is set', 'linux', { NODE_DISABLE_COMPILE_CACHE: '1', CONNECTOR_CACHE_DIR: '/tmp/c' }, home],
     ['CONNECTOR_CACHE_DIR is relative', 'linux', { CONNECTOR_CACHE_DIR: 'cache' }, home],
     ['there is no home folder', 'linux', {}, ''],
+    ['NODE_DISABLE_COMPILE_CACHE is 0', 'linux', { NODE_DISABLE_COMPILE_CACHE: '0' }, home],
     ['Windows has no LOCALAPPDATA', 'win32', {}, home],
   ] as const)('is off when %s', (_label, platform, env, homeFolder) => {
-    expect(compileCacheFolder(env, platform, homeFolder)).toBeUndefined();
+    expect(compileCacheFolder(env, platform, homeFolder ?? (env as NodeJS.ProcessEnv).HOME)).toBeUndefined();
   });
 });
