@@ -3,8 +3,8 @@
 // (see checkEntry) and loads one bundle from dist/commands/ per run: the bundle of the command
 // the arguments name, or the bundle of all commands. Each bundle contains everything its
 // command may need, so nothing is loaded twice and each bundle gets one code cache
-// (src/cli/compile-cache.ts). Last, it renders the root help into dist/help.txt, which
-// src/cli/entry.ts prints without commander.
+// (src/cli/compile-cache.ts), except the packages in dist/vendor/ (see vendorModules). Last, it
+// renders the root help into dist/help.txt, which src/cli/entry.ts prints without commander.
 //
 // CommonJS because Node's ES module loader costs about a seventh of a bare Node start, and
 // because V8's code cache, which Node 20 offers only through node:vm, takes scripts, not
@@ -55,13 +55,31 @@ const shared = {
   logLevel: 'warning',
 };
 
+// Packages that only some runs need: prompts (through src/cli/prompter.ts), the browser opener,
+// and colour for a terminal. Each gets a bundle of its own in dist/vendor/, which a command
+// bundle requires when it first uses the package, so that `validate` and the other bundles do
+// not contain them. They load through plain require, without the compile cache. None of them
+// throws the CLI's error classes, of which each bundle has its own copy.
+const vendorModules = [
+  { out: 'prompter', entry: './src/cli/prompter.ts', specifier: './prompter.js', packages: ['@inquirer/'] },
+  { out: 'open', entry: 'open', specifier: 'open', packages: ['open/'] },
+  { out: 'chalk', entry: 'chalk', specifier: 'chalk', packages: ['chalk/'] },
+];
+const vendor = await build({
+  ...shared,
+  entryPoints: vendorModules.map(({ out, entry }) => ({ in: entry, out })),
+  entryNames: 'vendor/[name]-[hash]',
+});
+const vendorPaths = vendorOutputs(vendor.metafile);
+
 const groups = commandGroups();
 const bundles = await build({
   ...shared,
   entryPoints: [...groups.keys(), 'all'].map((name) => ({ in: `connector-bundle:${name}`, out: name })),
   entryNames: 'commands/[name]-[hash]',
-  plugins: [bundleEntries(groups), yamlEsmBuild(), lazyChildProcessForCommander()],
+  plugins: [bundleEntries(groups), vendorBundles(vendorPaths), yamlEsmBuild(), lazyChildProcessForCommander()],
 });
+checkNoVendorCode(bundles.metafile);
 const bundlePaths = bundleTable(bundles.metafile, groups);
 
 const entry = await build({
@@ -78,7 +96,7 @@ checkEntry(entry.metafile);
 const helpPath = join(outdir, 'help.txt');
 rmSync(helpPath, { force: true });
 const written = new Set();
-for (const file of [...bundles.outputFiles, ...entry.outputFiles]) {
+for (const file of [...vendor.outputFiles, ...bundles.outputFiles, ...entry.outputFiles]) {
   mkdirSync(dirname(file.path), { recursive: true });
   const temporary = `${file.path}.${process.pid}.tmp`;
   writeFileSync(temporary, file.contents);
@@ -157,23 +175,57 @@ function bundleTable(metafile, groups) {
  * (dist/cli.js, dist/chunks/) of builds before the CommonJS one.
  */
 function removeOldOutputs(written) {
-  const folder = join(outdir, 'commands');
-  for (const name of readdirSync(folder)) {
-    const path = join(folder, name);
-    if (!written.has(path)) rmSync(path, { force: true });
+  for (const folder of [join(outdir, 'commands'), join(outdir, 'vendor')]) {
+    for (const name of readdirSync(folder)) {
+      const path = join(folder, name);
+      if (!written.has(path)) rmSync(path, { force: true });
+    }
   }
   rmSync(join(outdir, 'cli.js'), { force: true });
   rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
 }
 
+/** Returns the bundle of each vendor module, by the specifier that imports it, relative to dist/. */
+function vendorOutputs(metafile) {
+  const paths = {};
+  for (const { out, specifier } of vendorModules) {
+    const output = Object.keys(metafile.outputs).find((path) => basename(path).startsWith(`${out}-`) && path.endsWith('.cjs'));
+    if (output === undefined) throw new Error(`no vendor bundle for ${specifier}`);
+    paths[specifier] = relative(outdir, join(root, output)).split(sep).join('/');
+  }
+  return paths;
+}
+
+/** Turns an import of a vendor module into a require of its bundle, relative to dist/commands/. */
+function vendorBundles(paths) {
+  return {
+    name: 'vendor-bundles',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /.*/ }, (args) => (args.path in paths ? { path: `../${paths[args.path]}`, external: true } : undefined));
+    },
+  };
+}
+
+/** Fails the build when a command bundle contains code of a vendor package after all. */
+function checkNoVendorCode(metafile) {
+  const packages = vendorModules.flatMap((module) => module.packages);
+  for (const [output, value] of Object.entries(metafile.outputs)) {
+    const found = packages.filter((name) => Object.keys(value.inputs).some((input) => input.includes(`node_modules/${name}`)));
+    if (found.length > 0) {
+      process.stderr.write(`build: ${output} contains ${found.join(', ')}, which belong in dist/vendor/. Import them only with await import(...).\n`);
+      process.exit(1);
+    }
+  }
+}
+
 /**
- * Copies the xdg-open script that `open` ships to dist/commands/, where the bundled `open`
+ * Copies the xdg-open script that `open` ships to dist/vendor/, where the bundled `open`
  * looks for it, so that Linux machines without xdg-utils still open the browser. Returns its path.
  */
 function copyXdgOpen() {
   const require = createRequire(import.meta.url);
   const source = join(dirname(require.resolve('open')), 'xdg-open');
-  const target = join(outdir, 'commands', 'xdg-open');
+  const target = join(outdir, 'vendor', 'xdg-open');
   const temporary = `${target}.${process.pid}.tmp`;
   copyFileSync(source, temporary);
   chmodSync(temporary, 0o755);

@@ -61,11 +61,27 @@ describe('command bundles', () => {
     for (const file of files) expect(readFileSync(file, 'utf8').startsWith("'use strict';\n"), file).toBe(true);
   });
 
-  it('come with the xdg-open script that the bundled `open` looks for next to them', () => {
-    const script = join(root, 'dist', 'commands', 'xdg-open');
+  it('leave prompts, the browser opener and chalk to dist/vendor/', async () => {
+    const cwd = workspace('vendor');
+    const vendor = join(root, 'dist', 'vendor');
+
+    // NODE_DEBUG=module makes Node log every file that require loads.
+    const result = await runCli(['validate'], { cwd, env: { NODE_DEBUG: 'module' } });
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('dist/commands/validate-');
+    expect(result.stderr).not.toContain('dist/vendor/');
+    expect(readdirSync(vendor).filter((name) => name.endsWith('.cjs')).map((name) => name.replace(/-\w+\.cjs$/, '')).sort()).toEqual(['chalk', 'open', 'prompter']);
+  });
+
+  it('ship the xdg-open script that the bundled `open` looks for', () => {
+    const vendor = join(root, 'dist', 'vendor');
+    const script = join(vendor, 'xdg-open');
+    const open = readdirSync(vendor).find((name) => name.startsWith('open-'))!;
 
     expect(statSync(script).mode & 0o111).toBe(0o111);
     expect(readFileSync(script, 'utf8')).toMatch(/^#!/);
+    expect(readFileSync(join(vendor, open), 'utf8')).toContain('xdg-open');
   });
 
   it('leaves dependencies out of the entry that every start loads', () => {
