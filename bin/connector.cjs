@@ -8,7 +8,12 @@ const entry = join(__dirname, '..', 'dist', 'cli.cjs');
 try {
   require(entry);
 } catch (error) {
-  if (error?.code !== 'MODULE_NOT_FOUND' || !String(error.message).split('\n')[0].includes(entry)) throw error;
-  process.stderr.write('connector: the CLI is not built yet. Run `npm install && npm run build` in the package folder.\n');
+  const missing = error?.code === 'MODULE_NOT_FOUND' && String(error.message).split('\n')[0].includes(entry);
+  // dist/cli.cjs only defines functions and reads arguments when it loads, so a SyntaxError means a damaged file.
+  if (!missing && !(error instanceof SyntaxError)) throw error;
+  const message = missing ? 'the CLI is not built yet' : `${entry} cannot be loaded (SyntaxError: ${error.message}), so this installation is damaged`;
+  const hint = 'run `npm ci && npm run build` in the package folder, or reinstall connector';
+  process.stderr.write(`error: ${message}\nhint: ${hint}\n`);
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { message, hint, exitCode: 1 } })}\n`);
   process.exitCode = 1;
 }

@@ -15,7 +15,7 @@
  *   A damaged cache then crashes the process, so this module turns the flag on.
  * - The folder and the file must be this user's alone (isPrivateFolder, readPrivateFile).
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, posix, win32 } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -35,12 +35,12 @@ export interface LoadedBundle {
 
 /**
  * Returns the folder for code caches, or undefined when caching is off: with
- * NODE_DISABLE_COMPILE_CACHE set to anything, as for Node's own compile cache, or without a
- * home folder. CONNECTOR_CACHE_DIR moves it; the default follows each platform's cache location.
+ * NODE_DISABLE_COMPILE_CACHE set, even to nothing, or without a home folder. A non-empty
+ * CONNECTOR_CACHE_DIR moves it; the default follows each platform's cache location.
  * The home folder is HOME, which node:os would also read, without loading node:os.
  */
 export function compileCacheFolder(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home: string = env.HOME ?? ''): string | undefined {
-  if (env.NODE_DISABLE_COMPILE_CACHE) return undefined;
+  if (env.NODE_DISABLE_COMPILE_CACHE !== undefined) return undefined;
   const path = platform === 'win32' ? win32 : posix;
   const absolute = (value: string | undefined): value is string => value !== undefined && path.isAbsolute(value);
   if (env.CONNECTOR_CACHE_DIR) return absolute(env.CONNECTOR_CACHE_DIR) ? path.join(env.CONNECTOR_CACHE_DIR, 'compile') : undefined;
@@ -96,6 +96,7 @@ function withChecksums<T>(action: () => T): T {
 /**
  * Names the cache of `file`: `validate-HASH.cjs.MTIME.v20.17.0-x64[-FLAGS].v8cache`. The
  * modification time catches a bundle edited in place to the same length, which V8 would accept.
+ * NOTE: an edit of the same length whose modification time is then set back still meets the old cache.
  */
 function cacheFileName(file: string, stats: Stats, env: NodeJS.ProcessEnv): string {
   const flags = [...process.execArgv, env.NODE_OPTIONS ?? ''].join('\n');
@@ -130,14 +131,15 @@ function isOwnAndUnshared(stats: Stats): boolean {
 }
 
 /**
- * Reads `file` through one open handle, or returns undefined. The handle's fstat must show a
- * regular file of this user's, not writable by group or others, and not a second name (hard
- * link) of a file elsewhere.
+ * Reads `file` through one open handle, or returns undefined. The file must not be a symbolic
+ * link, and the handle's fstat must show a regular file of this user's, not writable by group
+ * or others, and not a second name (hard link) of a file elsewhere.
  */
 function readPrivateFile(file: string): Buffer | undefined {
   let descriptor: number | undefined;
   try {
-    descriptor = openSync(file, 'r');
+    // O_NOFOLLOW is 0 where the platform has none (Windows).
+    descriptor = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     const stats = fstatSync(descriptor);
     if (!stats.isFile() || stats.nlink !== 1 || !isOwnAndUnshared(stats)) return undefined;
     return readFileSync(descriptor);

@@ -46,10 +46,10 @@ function quickOutput(args: string[]): string | undefined {
   return undefined;
 }
 
-/** Reads the help the build rendered; undefined before the build wrote it. */
+/** Reads the help the build rendered; undefined before the build wrote it, or when it is empty. */
 function renderedHelp(): string | undefined {
   try {
-    return readFileSync(join(__dirname, 'help.txt'), 'utf8');
+    return readFileSync(join(__dirname, 'help.txt'), 'utf8') || undefined;
   } catch {
     return undefined;
   }
@@ -107,9 +107,11 @@ async function run(args: string[]): Promise<number> {
     return reportBrokenInstallation(`${path} cannot be loaded (${reason}), so this installation is damaged`, args);
   }
   // A cache is not written again once V8 accepts it, so it keeps the code of the run that wrote
-  // it. A run that only printed help or failed ran little of its command, so it writes none.
+  // it. A run that failed, printed help or the version, or went to the bundle of all commands
+  // ran little of its command, so it writes none.
+  const ranCommand = routed !== undefined && !args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
   process.once('exit', (code) => {
-    if (code === 0 && !args.includes('--help') && !args.includes('-h')) loaded.saveCache();
+    if (code === 0 && ranCommand) loaded.saveCache();
   });
   const bundle = loaded.exports as Bundle;
   return bundle.main({

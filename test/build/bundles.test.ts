@@ -146,10 +146,10 @@ describe('compile cache', () => {
     const cache = join(folder.path, 'cache-help');
     const env = { CONNECTOR_CACHE_DIR: cache };
 
-    await runCli(['validate', '--help'], { cwd, env });
-    await runCli(['validate', '--no-such-option'], { cwd, env });
-    await runCli(['validate', 'missing.yaml'], { cwd, env });
-    expect(cacheFilesIn(cache)).toEqual([]);
+    for (const args of [['validate', '--help'], ['validate', '-h'], ['help', 'validate'], ['validate', '--version'], ['validate', '--no-such-option'], ['validate', 'missing.yaml']]) {
+      await runCli(args, { cwd, env });
+      expect(cacheFilesIn(cache), args.join(' ')).toEqual([]);
+    }
 
     await runCli(['validate'], { cwd, env });
     expect(cacheFilesIn(cache)).toHaveLength(1);
@@ -175,7 +175,19 @@ describe('bin/connector.cjs', () => {
     const result = spawnSync(process.execPath, [join(copy, 'bin', 'connector.cjs'), '--version'], { encoding: 'utf8' });
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toBe('connector: the CLI is not built yet. Run `npm install && npm run build` in the package folder.\n');
+    expect(result.stderr).toBe('error: the CLI is not built yet\nhint: run `npm ci && npm run build` in the package folder, or reinstall connector\n');
+  });
+
+  it('reports a damaged entry without a stack, in JSON too', () => {
+    const { run } = partialCopy('damaged-entry');
+    const entry = join(folder.path, 'damaged-entry', 'dist', 'cli.cjs');
+    writeFileSync(entry, readFileSync(entry, 'utf8').slice(0, 500));
+
+    const result = run('--json', 'validate');
+
+    expect(result.status).toBe(1);
+    expect(String(result.stderr)).toMatch(/^error: \S+\/dist\/cli\.cjs cannot be loaded \(SyntaxError: [^\n]+\), so this installation is damaged\nhint: [^\n]+\n$/);
+    expect(JSON.parse(String(result.stdout))).toEqual({ error: { message: expect.stringContaining('so this installation is damaged'), hint: expect.any(String), exitCode: 1 } });
   });
 
   /** A copy of the package with bin/ and dist/cli.cjs only; returns a runner for it. */

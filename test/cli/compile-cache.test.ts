@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 
@@ -178,6 +178,18 @@ describe('loadBundle', () => {
     expect(loadBundle(bundle, cache).cacheUsed).toBe(false);
   });
 
+  it('ignores a cache file that is a symbolic link', () => {
+    const bundle = writeBundle('draft-AAAA.cjs');
+    loadBundle(bundle, cache).saveCache();
+    const path = onlyCacheFile();
+    const elsewhere = join(folder.path, 'elsewhere.v8cache');
+    writeFileSync(elsewhere, readFileSync(path), { mode: 0o600 });
+    rmSync(path);
+    symlinkSync(elsewhere, path);
+
+    expect(loadBundle(bundle, cache).cacheUsed).toBe(false);
+  });
+
   it('removes files unwritten for a week', () => {
     const bundle = writeBundle('validate-BBBB.cjs');
     mkdirSync(cache, { recursive: true, mode: 0o700 });
@@ -248,6 +260,7 @@ describe('compileCacheFolder', () => {
     ['darwin', {}, '/home/ada/Library/Caches/connector/compile'],
     ['win32', { LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' }, 'C:\\Users\\ada\\AppData\\Local\\connector\\Cache\\compile'],
     ['linux', { CONNECTOR_CACHE_DIR: '/tmp/connector-cache' }, '/tmp/connector-cache/compile'],
+    ['linux', { CONNECTOR_CACHE_DIR: '' }, '/home/ada/.cache/connector/compile'],
   ] as const)('on %s with %j: %s', (platform, env, expected) => {
     expect(compileCacheFolder(env, platform, home)).toBe(expected);
   });
@@ -262,6 +275,7 @@ describe('compileCacheFolder', () => {
     ['CONNECTOR_CACHE_DIR is relative', 'linux', { CONNECTOR_CACHE_DIR: 'cache' }, home],
     ['there is no home folder', 'linux', {}, ''],
     ['NODE_DISABLE_COMPILE_CACHE is 0', 'linux', { NODE_DISABLE_COMPILE_CACHE: '0' }, home],
+    ['NODE_DISABLE_COMPILE_CACHE is empty', 'linux', { NODE_DISABLE_COMPILE_CACHE: '' }, home],
     ['Windows has no LOCALAPPDATA', 'win32', {}, home],
   ] as const)('is off when %s', (_label, platform, env, homeFolder) => {
     expect(compileCacheFolder(env, platform, homeFolder ?? (env as NodeJS.ProcessEnv).HOME)).toBeUndefined();
