@@ -3,7 +3,7 @@
  *
  * Hand-written because Node 20 has no `module.enableCompileCache` (added in Node 22.8), so every
  * start compiles again all the code it runs. With the cache, `connector validate` of a typical
- * connector ended about 12 ms sooner on a 2-core machine, an eighth of its run without the
+ * connector ended about 10 ms sooner on a 2-core machine, an eighth of its run without the
  * cache (docs/benchmarks.md). The first run of each bundle compiles as before and writes the cache
  * when it ends.
  *
