@@ -49,6 +49,8 @@ const shared = {
   // Strict, as the ES modules were. src/package-root.ts and `open` read import.meta.url; `open`
   // looks for its own xdg-open next to the bundle, where copyXdgOpen puts it.
   banner: { js: "'use strict';\nvar __connector_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  // The last line of every file: bin/connector.cjs and src/cli/entry.ts check it to detect a file cut short.
+  footer: { js: 'module.exports.complete = true;' },
   // Inlines every import(): in a script that node:vm runs from a code cache, import() fails.
   supported: { 'dynamic-import': false },
   legalComments: 'none',
@@ -240,9 +242,9 @@ function copyXdgOpen() {
 function writeRenderedHelp() {
   // Without the compile cache, which would otherwise be written to the home folder of the user who builds.
   const env = { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' };
-  const help = spawnSync(process.execPath, [join(outdir, 'cli.cjs'), '--help'], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const help = spawnSync(process.execPath, [join(root, 'bin', 'connector.cjs'), '--help'], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (help.status !== 0 || help.stdout === '') {
-    process.stderr.write(`build: the new dist/cli.cjs --help failed (exit code ${help.status}):\n${help.stderr}`);
+    process.stderr.write(`build: connector --help with the new dist/ failed (exit code ${help.status}):\n${help.stderr}`);
     process.exit(1);
   }
   const temporary = `${helpPath}.${process.pid}.tmp`;

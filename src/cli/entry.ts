@@ -13,17 +13,25 @@ import { packageVersion } from './version.js';
 interface Bundle {
   main: (context: MainContext) => Promise<number>;
   commands: CommandTable;
+  /** Set by the bundle's last line, so a file cut short at a statement is not run. */
+  complete: true;
 }
 
 /** Written by the build: the bundle of each command, and the one of all commands, relative to this file. */
 declare const __CONNECTOR_BUNDLES__: { commands: Record<string, string>; all: string };
 
-const argv = process.argv.slice(2);
-const quick = quickOutput(argv);
-if (quick !== undefined) {
-  exitQuietlyOnClosedPipe(process.stdout);
-  process.stdout.write(quick);
-} else {
+/**
+ * Runs the CLI with the process's arguments. bin/connector.cjs calls it once it has loaded this
+ * file, so that a damaged file which still parses is reported instead of doing nothing.
+ */
+export function start(): void {
+  const argv = process.argv.slice(2);
+  const quick = quickOutput(argv);
+  if (quick !== undefined) {
+    exitQuietlyOnClosedPipe(process.stdout);
+    process.stdout.write(quick);
+    return;
+  }
   void run(argv).then((code) => {
     process.exitCode = code;
     // A keychain call that timed out may keep the event loop open inside the native binding.
@@ -60,7 +68,7 @@ function renderedHelp(): string | undefined {
  * stdout under --json, and returns exit code 1.
  */
 function reportBrokenInstallation(message: string, args: string[]): number {
-  const hint = 'reinstall connector, or run `npm run build` in its package folder';
+  const hint = 'run `npm ci && npm run build` in the package folder, or reinstall connector';
   process.stderr.write(`error: ${message}\nhint: ${hint}\n`);
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { message, hint, exitCode: 1 } })}\n`);
   return 1;
@@ -100,18 +108,18 @@ async function run(args: string[]): Promise<number> {
   let loaded: ReturnType<typeof loadBundle>;
   try {
     loaded = loadBundle(path, compileCacheFolder(process.env));
-    if (typeof (loaded.exports as Partial<Bundle>).main !== 'function') throw new Error('it exports no main function');
+    if ((loaded.exports as Partial<Bundle>).complete !== true) throw new Error('it ends early');
   } catch (error) {
     // A bundle only defines functions when it loads, so any failure here means a damaged file.
     const reason = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
     return reportBrokenInstallation(`${path} cannot be loaded (${reason}), so this installation is damaged`, args);
   }
   // A cache is not written again once V8 accepts it, so it keeps the code of the run that wrote
-  // it. A run that failed, printed help or the version, or went to the bundle of all commands
-  // ran little of its command, so it writes none.
-  const ranCommand = routed !== undefined && !args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
+  // it. A run of a command's bundle that failed or only printed help or the version ran little
+  // of its command, so it writes none. The bundle of all commands mostly prints help anyway.
+  const printsOnly = routed !== undefined && args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
   process.once('exit', (code) => {
-    if (code === 0 && ranCommand) loaded.saveCache();
+    if (code === 0 && !printsOnly) loaded.saveCache();
   });
   const bundle = loaded.exports as Bundle;
   return bundle.main({
