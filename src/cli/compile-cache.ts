@@ -83,6 +83,7 @@ export function loadBundle(file: string, cacheFolder: string | undefined, env: N
  * and rejects a cache made under other flags, so the caches are made with the flag on too.
  * The flag is turned off again at once: the code caches built into Node for its own modules
  * were made without it, and Node would compile every module it loads later from source.
+ * NOTE: a V8 without this flag would print "unrecognized flag" on stderr at every run.
  */
 function withChecksums<T>(action: () => T): T {
   setFlagsFromString('--verify-snapshot-checksum');
