@@ -117,7 +117,7 @@ process.stderr.write(`built ${relative(root, join(outdir, 'cli.cjs'))}\n`);
 function commandGroups() {
   const path = join(root, 'src/cli/commands.ts');
   const text = readFileSync(path, 'utf8');
-  const body = /export const allCommands: CommandModules = \{\n([\s\S]*?)\n\};/.exec(text)?.[1];
+  const body = /export const allCommands = \{\n([\s\S]*?)\n\};/.exec(text)?.[1];
   const form = /^ {2}(\w+): \(\) => import\('(\.\.\/commands\/[\w-]+\.js)'\),$/;
   const lines = body?.split('\n') ?? [];
   const odd = lines.filter((line) => !form.test(line));

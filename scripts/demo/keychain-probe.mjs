@@ -51,7 +51,6 @@ export async function probeKeychain({ folder, service, account, timeoutMs, env, 
 async function bundleKeychainStore(folder) {
   const { build } = await import('esbuild');
   const outfile = join(folder, 'keychain-store.mjs');
-  const keyringUrl = pathToFileURL(createRequire(import.meta.url).resolve('@napi-rs/keyring')).href;
 
   await build({
     entryPoints: [join(repositoryRoot, 'src', 'store', 'keychain.ts')],
@@ -61,14 +60,7 @@ async function bundleKeychainStore(folder) {
     target: 'node20',
     outfile,
     logLevel: 'silent',
-    plugins: [
-      {
-        name: 'keyring-by-absolute-url',
-        setup(plugin) {
-          plugin.onResolve({ filter: /^@napi-rs\/keyring$/ }, () => ({ path: keyringUrl, external: true }));
-        },
-      },
-    ],
+    plugins: [keyringByAbsoluteUrl()],
   });
   return pathToFileURL(outfile).href;
 }
@@ -99,4 +91,18 @@ function runWithTimeLimit(program, args, { env, timeoutMs, signal }) {
       resolve({ code, stdout, stderr, timedOut });
     });
   });
+}
+
+/**
+ * Returns an esbuild plugin that leaves the native `@napi-rs/keyring` out of a bundle and
+ * imports it by its absolute file URL, so that a bundle written to a scratch folder finds it.
+ */
+export function keyringByAbsoluteUrl() {
+  const keyringUrl = pathToFileURL(createRequire(import.meta.url).resolve('@napi-rs/keyring')).href;
+  return {
+    name: 'keyring-by-absolute-url',
+    setup(plugin) {
+      plugin.onResolve({ filter: /^@napi-rs\/keyring$/ }, () => ({ path: keyringUrl, external: true }));
+    },
+  };
 }

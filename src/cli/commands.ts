@@ -1,10 +1,8 @@
-import type { CommandModules } from './program.js';
-
 /**
  * Every command with the module that runs it. Tests and the bundle for anything but a single
  * known command use this table; the build gives each command a bundle of its own.
  */
-export const allCommands: CommandModules = {
+export const allCommands = {
   init: () => import('../commands/init.js'),
   validate: () => import('../commands/validate.js'),
   list: () => import('../commands/list.js'),

@@ -103,14 +103,13 @@ async function run(args: string[]): Promise<number> {
   const routed = routedCommand(args);
   const relative = routed === undefined ? __CONNECTOR_BUNDLES__.all : (__CONNECTOR_BUNDLES__.commands[routed] ?? __CONNECTOR_BUNDLES__.all);
   const path = join(__dirname, relative);
-  if (!existsSync(path)) return reportBrokenInstallation(`${path} is missing, so this installation is incomplete`, args);
-
   let loaded: ReturnType<typeof loadBundle>;
   try {
     loaded = loadBundle(path, compileCacheFolder(process.env));
     if ((loaded.exports as Partial<Bundle>).complete !== true) throw new Error('it ends early');
   } catch (error) {
-    // A bundle only defines functions when it loads, so any failure here means a damaged file.
+    // A bundle only defines functions when it loads, so any failure here means a missing or damaged file.
+    if (!existsSync(path)) return reportBrokenInstallation(`${path} is missing, so this installation is incomplete`, args);
     const reason = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
     return reportBrokenInstallation(`${path} cannot be loaded (${reason}), so this installation is damaged`, args);
   }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 
+import type { allCommands } from './commands.js';
 import type { Deps, GlobalOptions, Io } from './deps.js';
 import { packageVersion } from './version.js';
 
@@ -7,28 +8,11 @@ type MakeDeps = (options: GlobalOptions) => Deps;
 type Action = (args: unknown[], options: Record<string, unknown>, deps: Deps) => Promise<void>;
 
 /**
- * Loads the module behind each top-level command. A program declares only the commands it is
- * given, so a bundle built for one command (scripts/build.mjs) carries only that command's code.
+ * The loader of each command's module, as src/cli/commands.ts lists them. A program declares only
+ * the commands it is given, so a bundle built for one command (scripts/build.mjs) carries only
+ * that command's code.
  */
-export interface CommandModules {
-  init: () => Promise<typeof import('../commands/init.js')>;
-  validate: () => Promise<typeof import('../commands/validate.js')>;
-  list: () => Promise<typeof import('../commands/list.js')>;
-  ready: () => Promise<typeof import('../commands/stage.js')>;
-  draft: () => Promise<typeof import('../commands/stage.js')>;
-  get: () => Promise<typeof import('../commands/field.js')>;
-  set: () => Promise<typeof import('../commands/field.js')>;
-  scopes: () => Promise<typeof import('../commands/scopes.js')>;
-  schema: () => Promise<typeof import('../commands/schema.js')>;
-  connect: () => Promise<typeof import('../commands/connect.js')>;
-  connections: () => Promise<typeof import('../commands/connections.js')>;
-  disconnect: () => Promise<typeof import('../commands/disconnect.js')>;
-  secret: () => Promise<typeof import('../commands/secret.js')>;
-  token: () => Promise<typeof import('../commands/token.js')>;
-  request: () => Promise<typeof import('../commands/request.js')>;
-  check: () => Promise<typeof import('../commands/check.js')>;
-  completion: () => Promise<typeof import('../commands/completion.js')>;
-}
+export type CommandModules = typeof allCommands;
 
 export type CommandTable = Partial<CommandModules>;
 

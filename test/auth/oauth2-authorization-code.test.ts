@@ -10,6 +10,7 @@ import { buildAuthorizationUrl, loopbackRedirect } from '../../src/auth/oauth2/a
 import type { OAuth2Config } from '../../src/auth/oauth2/config.js';
 import { codeChallengeS256 } from '../../src/auth/oauth2/pkce.js';
 import type { TokenSuccess } from '../../src/auth/oauth2/token-response.js';
+import { unusedPort } from '../support/ports.js';
 
 // Example URLs on reserved .example names; the fake fetch below answers for them, so nothing
 // is ever sent to them. Only the loopback redirect server is contacted for real.
@@ -92,16 +93,6 @@ async function redirect(authorizationUrl: URL, query: string | ((state: string) 
   const search = typeof query === 'string' ? query : query(state);
   const response = await fetch(`${redirectUri}?${search}`);
   return { status: response.status, body: await response.text() };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 describe('authorizeWithCode', () => {
@@ -385,7 +376,7 @@ describe('authorizeWithCode', () => {
   });
 
   it('listens on a pinned redirect URI', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const pinned = `http://127.0.0.1:${port}/oauth/callback`;
     const flow = startFlow({ config: config({ redirectUri: pinned }) });
     const url = await flow.authorizationUrl;
@@ -413,7 +404,7 @@ describe('authorizeWithCode', () => {
   });
 
   it('rejects an invalid authorizationUrl and closes the server', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const flow = startFlow({ config: config({ authorizationUrl: 'accounts.zylker.example/auth', redirectUri: `http://127.0.0.1:${port}/cb` }) });
 
     await expect(flow.tokens).rejects.toBeInstanceOf(UsageError);

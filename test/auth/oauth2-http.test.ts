@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { InterruptedError, OperationError } from '../../src/cli/errors.js';
 import { HttpRequestError, httpPost, mediaTypeOf, snippet, urlForMessages } from '../../src/auth/http.js';
+import { unusedPort } from '../support/ports.js';
 
 let server: Server;
 let base: string;
@@ -67,16 +68,6 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 describe('httpPost', () => {
   it('sends a form body with its content type', async () => {
     const response = await httpPost({ fetch, url: `${base}/echo`, body: { form: { a: 'x y', b: '1:2' } }, headers: { Accept: 'application/json' } });
@@ -107,7 +98,7 @@ describe('httpPost', () => {
   });
 
   it('names the URL when the connection is refused', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/token`;
+    const url = `http://127.0.0.1:${await unusedPort()}/token`;
 
     const request = httpPost({ fetch, url, body: { form: {} } });
 
@@ -177,7 +168,7 @@ describe('httpPost', () => {
   });
 
   it('leaves the query out of messages', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/token?api_key=k`;
+    const url = `http://127.0.0.1:${await unusedPort()}/token?api_key=k`;
 
     const request = httpPost({ fetch, url, body: { form: {} } });
 

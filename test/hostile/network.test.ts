@@ -33,6 +33,7 @@ import { openSecretStore } from '../../src/store/select.js';
 import { runCli, temporaryFolder, type CliResult } from '../support/cli.js';
 import { runInProcess } from '../support/in-process.js';
 import { MemoryStore } from '../support/memory-store.js';
+import { unusedPort } from '../support/ports.js';
 
 const LINK_NAME = 'zylker_files';
 const CLIENT_ID = '1000.ZYLKERCLIENT';
@@ -85,12 +86,7 @@ async function startEndpoint(path: string, ...responses: Respond[]): Promise<End
 
 /** Returns the URL of a port that was bound and closed again, so a connection to it is refused. */
 async function refusedUrl(path: string): Promise<string> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return `http://127.0.0.1:${port}${path}`;
+  return `http://127.0.0.1:${await unusedPort()}${path}`;
 }
 
 const json =

@@ -13,10 +13,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { keyringByAbsoluteUrl } from '../../scripts/demo/keychain-probe.mjs';
 
 export type SecretServiceSession =
   | {
@@ -323,7 +324,6 @@ async function bundleStoreModules(): Promise<{ url: string; folder: string }> {
   const { build } = await import('esbuild');
   const folder = await mkdtemp(join(tmpdir(), 'connector-store-bundle-'));
   const outfile = join(folder, 'store.mjs');
-  const keyringUrl = pathToFileURL(createRequire(import.meta.url).resolve('@napi-rs/keyring')).href;
 
   await build({
     stdin: {
@@ -341,14 +341,7 @@ async function bundleStoreModules(): Promise<{ url: string; folder: string }> {
     target: 'node20',
     outfile,
     logLevel: 'silent',
-    plugins: [
-      {
-        name: 'keyring-by-absolute-url',
-        setup(plugin) {
-          plugin.onResolve({ filter: /^@napi-rs\/keyring$/ }, () => ({ path: keyringUrl, external: true }));
-        },
-      },
-    ],
+    plugins: [keyringByAbsoluteUrl()],
   });
   return { url: pathToFileURL(outfile).href, folder };
 }
