@@ -29,7 +29,7 @@ export interface LoadedBundle {
   exports: unknown;
   /** True when V8 used a cache file instead of compiling. */
   cacheUsed: boolean;
-  /** Writes a cache for the next run, when this one had none or V8 rejected it. Never throws. */
+  /** Writes a cache for the next run when this one had none or V8 rejected it. A failure only costs the next run its cache, so it is ignored. */
   saveCache(): void;
 }
 

@@ -58,7 +58,7 @@ export async function run(args: unknown[], _options: Record<string, unknown>, de
   else deps.io.stdout.write(text);
 }
 
-/** A table that declares every command but loads none, so this bundle needs no other command's code. */
+/** Returns a table that declares every command but loads none, so this bundle needs no other command's code. */
 function declarationsOnly(): CommandTable {
   const unused = () => Promise.reject(new Error('the completion model runs no command'));
   return Object.fromEntries(commandNames.map((name) => [name, unused]));

@@ -22,7 +22,7 @@ interface Outcome {
   stderr: string;
 }
 
-/** A table whose commands record that they ran instead of running. */
+/** Returns a table whose commands record that they ran instead of running. */
 function recordingTable(names: readonly CommandName[], outcome: Outcome): CommandTable {
   const table: Record<string, () => Promise<unknown>> = {};
   for (const command of names) {
@@ -103,7 +103,7 @@ describe('routedCommand', () => {
 });
 
 describe('a program of one command', () => {
-  it.each(commandNames.map((name) => [name]))('%s alone prints what the full program prints for help and bad input', async (name) => {
+  it.each(commandNames.map((name) => [name]))('%s alone prints as the full program', async (name) => {
     for (const argv of [[name, '--help'], [name, '--no-such-option'], ['--json', name, '--no-such-option'], [name, 'extra', 'arguments', 'here', 'and', 'more']]) {
       expect(await parse(argv, [name]), argv.join(' ')).toEqual(await parse(argv, commandNames));
     }
